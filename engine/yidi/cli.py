@@ -1,0 +1,227 @@
+"""The `yidi` command line.
+
+    yidi validate [PATH…]   check policies and their test files   (exit 1 on problems)
+    yidi eval FILE|-        decide one claim or filing request     (exit 2 on invalid input)
+    yidi test [PATH…]       run the policies' YAML test cases      (exit 1 on failures)
+
+Policies come from --policies DIR, else ./policies when it holds a policy
+tree, else the tree shipped with the package. Messages are Chinese unless
+--lang en. A user mistake never ends in a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+from typing import Any
+
+from . import __version__
+from .diagnostics import Diagnostic, DiagnosticError, render, to_json
+from .documents import InputError, load_json
+from .engine import Engine
+from .evaluation.errors import EvaluationError
+from .jsonout import dumps
+from .resources import data_dir
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+def find_policy_root(explicit: str | None, paths: list[str] | None = None) -> pathlib.Path:
+    """--policies, else the tree a given PATH lies in, else ./policies, else the shipped tree."""
+    if explicit:
+        return pathlib.Path(explicit)
+    for raw in paths or ():
+        path = pathlib.Path(raw).resolve()
+        for candidate in [path, *path.parents]:
+            if (candidate / "national" / "policy.yaml").is_file():
+                return candidate
+    local = pathlib.Path("policies")
+    if (local / "national" / "policy.yaml").is_file():
+        return local
+    return data_dir("policies")
+
+
+def _source_lines(file: str) -> list[str]:
+    for base in (pathlib.Path.cwd(), *pathlib.Path.cwd().parents):
+        candidate = base / file
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8").splitlines()
+    return []
+
+
+class _Reader:
+    """Finds the text of a file named in a diagnostic, relative to the policy tree."""
+
+    def __init__(self, root: pathlib.Path):
+        self.base = root.resolve().parent
+
+    def __call__(self, file: str) -> list[str]:
+        path = self.base / file
+        if path.is_file():
+            return path.read_text(encoding="utf-8").splitlines()
+        return _source_lines(file)
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic], args, root: pathlib.Path) -> None:
+    if args.format == "json":
+        print(json.dumps({"diagnostics": [to_json(d) for d in diagnostics]}, ensure_ascii=False, indent=2))
+    else:
+        print(render(diagnostics, lang=args.lang, source_lines=_Reader(root)), file=sys.stderr)
+
+
+def _load(args, paths=None) -> tuple[Engine | None, pathlib.Path]:
+    root = find_policy_root(args.policies, paths)
+    try:
+        return Engine.load(root), root
+    except DiagnosticError as exc:
+        _print_diagnostics(exc.diagnostics, args, root)
+        errors = sum(1 for d in exc.diagnostics if d.severity == "error")
+        print(_t(args.lang, f"政策有 {errors} 处错误，未加载（{root}）", f"{errors} error(s) in the policies at {root}; not loaded"), file=sys.stderr)
+        return None, root
+
+
+def cmd_validate(args) -> int:
+    from .testing import load_cases
+
+    engine, root = _load(args, args.paths)
+    if engine is None:
+        return EXIT_PROBLEMS
+    problems: list[Diagnostic] = []
+    cases = load_cases(engine, root, problems)
+    if problems:
+        _print_diagnostics(problems, args, root)
+        return EXIT_PROBLEMS
+    count = len(engine.policies.policies)
+    if args.format == "json":
+        print(json.dumps({"diagnostics": [], "policies": count, "cases": len(cases), "revision": engine.revision}))
+    else:
+        print(_t(args.lang, f"通过：{count} 个政策、{len(cases)} 个测试用例（{root}，版本 {engine.revision}）",
+                 f"ok: {count} policies, {len(cases)} test cases ({root}, revision {engine.revision})"))
+    return EXIT_OK
+
+
+def _read_document(source: str) -> Any:
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        path = pathlib.Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(source)
+        text = path.read_text(encoding="utf-8")
+    return load_json(text)
+
+
+def _print_input_error(exc: InputError, args) -> None:
+    if args.format == "json":
+        print(dumps({"error": "invalid-input", "problems": [
+            {"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]}, indent=2))
+        return
+    print(_t(args.lang, f"输入无效（{len(exc.problems)} 处），未作决定：", f"invalid input ({len(exc.problems)} problem(s)); nothing decided:"), file=sys.stderr)
+    for p in exc.problems:
+        where = p.path or _t(args.lang, "（整个文档）", "(document)")
+        print(f"  {where}: {p.message_en if args.lang == 'en' else p.message_zh}", file=sys.stderr)
+
+
+def cmd_eval(args) -> int:
+    try:
+        document = _read_document(args.file)
+    except FileNotFoundError:
+        print(_t(args.lang, f"找不到文件：{args.file}", f"file not found: {args.file}"), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as exc:
+        _print_input_error(exc, args)
+        return EXIT_BAD_INPUT
+    engine, _ = _load(args)
+    if engine is None:
+        return EXIT_PROBLEMS
+    try:
+        answer = engine.evaluate(document, trace=args.trace)
+    except InputError as exc:
+        _print_input_error(exc, args)
+        return EXIT_BAD_INPUT
+    except EvaluationError as exc:
+        if args.format == "json":
+            print(dumps({"error": exc.code, **exc.to_json()}, indent=2))
+        else:
+            print(_t(args.lang, f"无法决定：{exc.message_zh}", f"cannot decide: {exc.message_en}"), file=sys.stderr)
+        return EXIT_UNDECIDED
+    print(dumps(answer, indent=2))
+    return EXIT_OK
+
+
+def cmd_test(args) -> int:
+    from .testing import run_all
+
+    engine, root = _load(args, args.paths)
+    if engine is None:
+        return EXIT_PROBLEMS
+    outcomes, problems = run_all(engine, root)
+    if args.paths:
+        wanted = [pathlib.Path(p).resolve() for p in args.paths]
+        outcomes = [o for o in outcomes if any(_inside((root.resolve().parent / o.case.file), w) for w in wanted)]
+    if problems:
+        _print_diagnostics(problems, args, root)
+    failures = [d for o in outcomes for d in o.failures]
+    if failures:
+        _print_diagnostics(failures, args, root)
+    passed = sum(o.passed for o in outcomes)
+    failed = len(outcomes) - passed
+    if args.verbose:
+        for o in outcomes:
+            mark = "✓" if o.passed else "✗"
+            print(f"{mark} {o.case.label}")
+    print(f"{passed} passed, {failed} failed")
+    if not outcomes:
+        print(_t(args.lang, "没有找到测试用例", "no test cases found"), file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_PROBLEMS if failed or problems else EXIT_OK
+
+
+def _inside(path: pathlib.Path, wanted: pathlib.Path) -> bool:
+    return path == wanted or wanted in path.parents
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--policies", metavar="DIR", help="政策目录（默认：./policies，否则使用随包发布的政策）")
+    common.add_argument("--lang", choices=("zh", "en"), default="zh", help="消息语言（默认中文）")
+    common.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
+
+    parser = argparse.ArgumentParser(prog="yidi", description="异地就医直接结算政策引擎 yidi")
+    parser.add_argument("--version", action="version", version=f"yidi {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", parents=[common], help="检查政策文件与测试文件", description="检查政策（结构、表达式类型、引用）与测试文件；有问题时以 file:line:col 报告并以 1 退出")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="政策目录或文件（默认全部）")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("eval", parents=[common], help="对一份结算申请或备案申请作出决定", description="读取 JSON 结算申请（claim）或备案申请（filing_request），输出决定 JSON；输入无效时以 2 退出")
+    p.add_argument("file", metavar="FILE|-", help="JSON 文件，- 表示标准输入")
+    p.add_argument("--trace", choices=("full", "ids"), default="full", help="依据记录：full 完整（默认），ids 仅规则编号")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("test", parents=[common], help="运行政策的 YAML 测试用例", description="运行 policies/<地区>/tests/*.yaml 中的用例；有失败时以 1 退出")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="只运行这些目录或文件中的用例")
+    p.add_argument("-v", "--verbose", action="store_true", help="逐条列出用例")
+    p.set_defaults(func=cmd_test)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

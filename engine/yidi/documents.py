@@ -1,0 +1,434 @@
+"""Input documents: raw JSON in, a validated and normalised claim or filing request out.
+
+Contract §4: a document that does not match the schema is never evaluated, and
+nothing is guessed. So this module either hands the engine a complete,
+normalised document (every optional field present, defaults filled, dates as
+`datetime.date`, numbers as exact `Decimal`) or raises `InputError` listing
+*every* problem by JSON path, so a caller can fix the whole document at once.
+
+The JSON Schemas in `schemas/` are the single statement of the input format;
+this module adds only what JSON Schema cannot say well: real calendar dates,
+two-decimal money (as Decimal), and relations between fields.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import functools
+import json
+import math
+import pathlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from . import documents_messages as msg
+from .documents_messages import Found, Path, format_path
+
+CLAIM, FILING_REQUEST = "claim", "filing_request"
+SCHEMA_FILES = {CLAIM: "claim.schema.json", FILING_REQUEST: "filing-request.schema.json"}
+
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One thing wrong with an input document, at a JSON path such as `history[0].cancelled_on`."""
+
+    path: str
+    message_zh: str
+    message_en: str
+
+
+class InputError(Exception):
+    """The document cannot be evaluated; `problems` lists all of its problems, sorted by path."""
+
+    code = "invalid-input"
+
+    def __init__(self, problems: Iterable[InputProblem]):
+        self.problems: list[InputProblem] = sorted(set(problems), key=_problem_order)
+        super().__init__(self.render("zh"))
+
+    def render(self, lang: str = "zh") -> str:
+        head = f"输入文档有 {len(self.problems)} 处问题：" if lang == "zh" else f"the input has {len(self.problems)} problem(s):"
+        lines = [head]
+        for p in self.problems:
+            where = p.path or ("（文档）" if lang == "zh" else "(document)")
+            lines.append(f"  {where}: {p.message_zh if lang == 'zh' else p.message_en}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"code": self.code,
+                "problems": [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.problems]}
+
+
+def _problem_order(problem: InputProblem) -> tuple:
+    """Document order: `history[2]` before `history[10]`, a parent before its fields."""
+    parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", problem.path)
+    key = tuple((0, int(index), "") if index else (1, 0, name) for index, name in parts)
+    return key, problem.message_zh, problem.message_en
+
+
+def schema_path(name: str) -> pathlib.Path:
+    """Where schema `name` lives: `schemas/` of a source checkout, else the installed package's data.
+
+    A checkout (`engine/yidi/`) is tried first so an edited schema is never
+    shadowed by a stale packaged copy.
+    """
+    candidates = []
+    if _PACKAGE_DIR.parent.name == "engine":
+        candidates.append(_PACKAGE_DIR.parent.parent / "schemas" / name)
+    candidates.append(_PACKAGE_DIR / "_data" / "schemas" / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"schema {name} not found; looked in: " + ", ".join(str(c) for c in candidates))
+
+
+# ---- JSON text ------------------------------------------------------------------------------
+
+
+class _Rejected(ValueError):
+    """Raised from inside the JSON parser's hooks; carries the message pair."""
+
+    def __init__(self, pair: tuple[str, str]):
+        self.pair = pair
+        super().__init__(pair[1])
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Rejected(msg.json_constant(name))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Rejected(msg.duplicate_key(key))
+        seen[key] = value
+    return seen
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON with every non-integer number as an exact `Decimal` (never through float).
+
+    NaN/Infinity and repeated keys are refused rather than silently accepted.
+    """
+    if isinstance(text, str) and text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        pair = msg.bad_json(exc.msg, exc.lineno, exc.colno)
+    except _Rejected as exc:
+        pair = exc.pair
+    except RecursionError:
+        pair = msg.too_deep()
+    except ValueError as exc:  # undecodable bytes, integers too long to convert
+        pair = msg.unreadable_json(str(exc))
+    raise InputError([InputProblem("", *pair)])
+
+
+# ---- validation -----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _ecma_regex(pattern: str) -> re.Pattern:
+    """Read a schema `pattern` as ECMA-262 does: ASCII `\\d`, and `$` only at the very end."""
+    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern), re.ASCII)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[jsonschema.ValidationError]:
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema counts 3.0 as an integer; our parser makes it `Decimal('3.0')`."""
+    if isinstance(instance, Decimal):
+        return instance.is_finite() and instance == instance.to_integral_value()
+    return Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
+
+
+_Validator = jsonschema.validators.extend(
+    Draft202012Validator,
+    validators={"pattern": _pattern},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+@functools.cache
+def _schema(kind: str) -> dict:
+    return json.loads(schema_path(SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _validator(kind: str) -> Any:
+    """Built once per kind; validators hold no per-call state, so threads may share them."""
+    schema = _schema(kind)
+    _Validator.check_schema(schema)
+    return _Validator(schema)
+
+
+def normalize_document(raw: Any) -> dict:
+    """Validate `raw` (schema, then cross-field checks) and return it normalised, or raise `InputError`."""
+    try:
+        kind, doc, found = _validate(raw)
+    except RecursionError:
+        found, kind, doc = [Found((), *msg.too_deep(), "depth")], None, None
+    if found:
+        raise InputError(InputProblem(format_path(f.path), f.message_zh, f.message_en) for f in found)
+    root = _schema(kind)
+    return _normalise(doc, root, root)
+
+
+def _validate(raw: Any) -> tuple[str | None, Any, list[Found]]:
+    """Every problem of `raw`; checks after the schema only look at values the schema accepted."""
+    found: list[Found] = []
+    doc = _clean(raw, (), found)
+    if not isinstance(doc, dict):
+        return None, doc, found + [Found((), *msg.not_an_object(doc), "type")]
+    kind = doc.get("kind", CLAIM)
+    if not (isinstance(kind, str) and kind in SCHEMA_FILES):
+        return None, doc, found + [Found(("kind",), *msg.unknown_kind(kind, list(SCHEMA_FILES)), "kind")]
+    unreadable = {f.path for f in found}
+    found += [f for f in _schema_problems(_validator(kind), doc) if f.path not in unreadable]
+    root = _schema(kind)
+    found += _field_problems(doc, root, {f.path for f in found})
+    found += _CROSS_CHECKS[kind](_Reader(doc, {f.path for f in found}, root))
+    return kind, doc, found
+
+
+def _clean(value: Any, path: Path, found: list[Found]) -> Any:
+    """Make raw data safe to validate: floats → exact Decimal, dates → ISO text.
+
+    Values JSON cannot carry (NaN, infinities, non-string keys) are reported
+    here and replaced by null, whose own schema error is then dropped.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float | Decimal):
+        finite = math.isfinite(value) if isinstance(value, float) else value.is_finite()
+        if not finite:
+            found.append(Found(path, *msg.non_finite_number(value), "number"))
+            return None
+        return Decimal(repr(value)) if isinstance(value, float) else value
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                cleaned[key] = _clean(item, (*path, key), found)
+            else:
+                found.append(Found(path, *msg.non_string_key(key), "key"))
+        return cleaned
+    if isinstance(value, list | tuple):
+        return [_clean(item, (*path, i), found) for i, item in enumerate(value)]
+    return value
+
+
+def _schema_problems(validator: Any, doc: dict) -> list[Found]:
+    """All schema errors; at a path with a wrong type, only the first type error is kept."""
+    found = [f for error in validator.iter_errors(doc) for f in msg.from_schema_error(error)]
+    first_type_error = {}
+    for f in found:
+        if f.keyword == "type":
+            first_type_error.setdefault(f.path, f)
+    return [f for f in found if first_type_error.get(f.path, f) is f]
+
+
+def _resolve(root: dict, node: dict) -> dict:
+    """Follow local `$ref`s, letting the referring node's own keys (title, defaults) win."""
+    while "$ref" in node:
+        target: Any = root
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def _walk(value: Any, schema: dict, root: dict, path: Path = ()) -> Iterator[tuple[Path, dict, Any]]:
+    """Each present value with its (resolved) subschema, in document order."""
+    schema = _resolve(root, schema)
+    yield path, schema, value
+    if isinstance(value, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                yield from _walk(value[name], sub, root, (*path, name))
+    elif isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            yield from _walk(item, schema["items"], root, (*path, i))
+
+
+def _parse_date(text: Any) -> datetime.date | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _decimal_places(number: int | Decimal) -> int:
+    """Decimals actually written, ignoring trailing zeros (75.10 has 1), without rounding."""
+    if isinstance(number, int):
+        return 0
+    _, digits, exponent = number.as_tuple()
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing)) if any(digits) else 0
+
+
+def _field_problems(doc: dict, root: dict, bad: set[Path]) -> list[Found]:
+    """Checks on single values the schema passed: real calendar dates, decimals of money."""
+    found = []
+    for path, schema, value in _walk(doc, root, root):
+        if path in bad:
+            continue
+        if schema.get("format") == "date" and isinstance(value, str) and _parse_date(value) is None:
+            found.append(Found(path, *msg.invalid_date(value), "date"))
+        places = schema.get("x-yidi-decimals")
+        if places is not None and isinstance(value, int | Decimal) and not isinstance(value, bool):
+            if _decimal_places(value) > places:
+                found.append(Found(path, *msg.too_many_decimals(value, places), "decimals"))
+    return found
+
+
+# ---- relations between fields ---------------------------------------------------------------
+
+
+class _Reader:
+    """Reads values the earlier checks accepted; a value with a problem reads as None."""
+
+    def __init__(self, doc: dict, bad: set[Path], root: dict):
+        self.doc = doc
+        self.bad = bad
+        self.root = root
+
+    def get(self, *path: str | int, absent: Any = None) -> Any:
+        if path in self.bad:
+            return None
+        node: Any = self.doc
+        for depth, part in enumerate(path, start=1):
+            if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+                node = node[part]
+            elif isinstance(part, str) and isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                last_key_missing = depth == len(path) and isinstance(node, dict)
+                return absent if last_key_missing else None
+        return node
+
+    def date(self, *path: str | int) -> datetime.date | None:
+        return _parse_date(self.get(*path))
+
+    def name(self, *path: str | int) -> str:
+        """`入院日期 visit.admission_date`: the schema's title, then the path, for messages."""
+        schema: dict = self.root
+        for part in path:
+            schema = _resolve(self.root, schema)
+            schema = schema.get("items", {}) if isinstance(part, int) else schema.get("properties", {}).get(part, {})
+        title = _resolve(self.root, schema).get("title")
+        return f"{title} {format_path(path)}" if title else format_path(path)
+
+
+_SAME_DAY_CARE = ("outpatient", "chronic_outpatient", "pharmacy")
+
+
+def _claim_checks(r: _Reader) -> Iterator[Found]:
+    admission, discharge = r.date("visit", "admission_date"), r.date("visit", "discharge_date")
+    if admission and discharge:
+        care = r.get("visit", "kind")
+        if discharge < admission:
+            yield Found(("visit", "discharge_date"), *msg.not_before(discharge, r.name("visit", "admission_date"), admission), "order")
+        elif discharge != admission and care in _SAME_DAY_CARE:
+            yield Found(("visit", "discharge_date"), *msg.same_day(care, admission, discharge), "order")
+    settled = r.date("visit", "settled_on")  # only when given: the default (discharge) is checked above
+    if admission and settled and settled < admission:
+        yield Found(("visit", "settled_on"), *msg.not_before(settled, r.name("visit", "admission_date"), admission), "order")
+    birth = r.date("insured", "birth_date")
+    if birth and admission and birth > admission:
+        yield Found(("insured", "birth_date"), *msg.born_after(birth, admission), "order")
+    total, in_scope = r.get("costs", "total"), r.get("costs", "in_scope")
+    if total is not None and in_scope is not None and in_scope > total:
+        yield Found(("costs", "in_scope"), *msg.exceeds(in_scope, r.name("costs", "total"), total), "order")
+    yield from _filing_checks(r, ("filing",))
+
+
+def _filing_checks(r: _Reader, at: Path) -> Iterator[Found]:
+    start, end = r.date(*at, "start_date"), r.date(*at, "end_date")
+    if start and end and end < start:
+        yield Found((*at, "end_date"), *msg.not_before(end, r.name(*at, "start_date"), start), "order")
+    filed, supplemented = r.date(*at, "filed_on"), r.date(*at, "supplemented_on")
+    if filed and supplemented and supplemented < filed:
+        yield Found((*at, "supplemented_on"), *msg.not_before(supplemented, r.name(*at, "filed_on"), filed), "order")
+    yield from _supplement_needs_commitment(r, at)
+
+
+def _supplement_needs_commitment(r: _Reader, at: Path) -> Iterator[Found]:
+    if r.date(*at, "supplemented_on") and r.get(*at, "basis", absent="materials") == "materials":
+        yield Found((*at, "supplemented_on"), *msg.supplemented_with_materials(format_path((*at, "basis"))), "order")
+
+
+def _filing_request_checks(r: _Reader) -> Iterator[Found]:
+    yield from _filing_checks(r, ("current",))
+    yield from _filing_checks(r, ("new",))
+    history = r.get("history")
+    for i in range(len(history) if isinstance(history, list) else 0):
+        start, cancelled = r.date("history", i, "start_date"), r.date("history", i, "cancelled_on")
+        if start and cancelled and cancelled < start:
+            yield Found(("history", i, "cancelled_on"),
+                        *msg.not_before(cancelled, r.name("history", i, "start_date"), start), "order")
+        yield from _supplement_needs_commitment(r, ("history", i))
+
+
+_CROSS_CHECKS: dict[str, Callable[[_Reader], Iterable[Found]]] = {
+    CLAIM: _claim_checks,
+    FILING_REQUEST: _filing_request_checks,
+}
+
+
+# ---- normalisation --------------------------------------------------------------------------
+
+
+def _normalise(value: Any, schema: dict, root: dict) -> Any:
+    """The checked document in the engine's shape, driven by the schema.
+
+    Every declared property is present: given, else its schema `default`,
+    else `x-yidi-default-from` another field, else None.
+    """
+    schema = _resolve(root, schema)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        out = {name: _normalise(value[name], sub, root) if name in value else _default(sub, root)
+               for name, sub in properties.items()}
+        for name, sub in properties.items():
+            source = _resolve(root, sub).get("x-yidi-default-from")
+            if source and out[name] is None:
+                out[name] = out[source]
+        return out
+    if isinstance(value, list):
+        return [_normalise(item, schema.get("items", {}), root) for item in value]
+    if isinstance(value, int | Decimal):
+        return int(value) if "integer" in _types(schema) else Decimal(value)
+    if isinstance(value, str) and schema.get("format") == "date":
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+def _default(schema: dict, root: dict) -> Any:
+    schema = _resolve(root, schema)
+    return copy.deepcopy(schema["default"]) if "default" in schema else None
+
+
+def _types(schema: dict) -> tuple[str, ...]:
+    types = schema.get("type", ())
+    return (types,) if isinstance(types, str) else tuple(types)

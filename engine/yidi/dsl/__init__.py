@@ -1,0 +1,1 @@
+"""The expression language: grammar → AST (parser) → types (checker) → Python (compiler)."""

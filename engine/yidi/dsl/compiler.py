@@ -1,0 +1,120 @@
+"""Translate a checked expression into a Python expression (source text).
+
+The policy compiler (`yidi.policy.compile`) puts these snippets into one
+generated function per policy and document kind, compiled once at load. The
+text is deterministic — same expression, same code — and uses only names
+the generated module defines:
+
+    d["visit.kind"]   an input field (the document, flattened by path)
+    p["name"]         a parameter value in force on the settlement date
+    b["ratio"]        a column of the matching benefit-table row
+    v_treatment       a decision or policy variable computed earlier
+    f_days_between    a library function
+    K0, K1, …         constants (Decimal numbers, dates, tuples) hoisted out
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+from . import ast
+from .checker import CheckedExpr, Ref
+
+
+class ConstantPool:
+    """Hoisted constants, numbered in order of first use (so output is deterministic)."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+        self._index: dict[tuple[str, object], int] = {}
+
+    def name(self, value: object) -> str:
+        key = (type(value).__name__, value)
+        if key not in self._index:
+            self._index[key] = len(self.values)
+            self.values.append(value)
+        return f"K{self._index[key]}"
+
+
+def variable_name(name: str) -> str:
+    """Python local for a decision variable: `amounts.fund` → `v_amounts__fund`."""
+    return "v_" + re.sub(r"[^0-9A-Za-z_]", "_", name.replace(".", "__"))
+
+
+_BINARY = {"and": "and", "or": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+           "+": "+", "-": "-", "*": "*", "/": "/", "in": "in", "not in": "not in"}
+
+
+def to_python(checked: CheckedExpr, constants: ConstantPool) -> str:
+    return _Emitter(checked.refs, constants).emit(checked.node)
+
+
+class _Emitter:
+    def __init__(self, refs, constants: ConstantPool):
+        self.refs = refs
+        self.constants = constants
+
+    def emit(self, node: ast.Node) -> str:
+        return getattr(self, "emit_" + type(node).__name__)(node)
+
+    def emit_Literal(self, node: ast.Literal) -> str:
+        value = node.value
+        if value is None or isinstance(value, bool):
+            return repr(value)
+        if isinstance(value, str):
+            return repr(value)
+        if isinstance(value, Decimal | datetime.date):
+            return self.constants.name(value)
+        raise TypeError(f"unexpected literal {value!r}")
+
+    def emit_Path(self, node: ast.Path) -> str:
+        ref: Ref = self.refs[id(node)]
+        if ref.kind == "input":
+            return f"d[{ref.name!r}]"
+        if ref.kind == "param":
+            return f"p[{ref.name!r}]"
+        if ref.kind == "benefit":
+            return f"b[{ref.name!r}]"
+        if ref.kind == "var":
+            return variable_name(ref.name)
+        # A comprehension variable; member access on a possibly-missing
+        # object yields None, mirroring flattened input paths.
+        code = "l_" + ref.name
+        for member in ref.rest:
+            code = f"{code}[{member!r}]"
+        return code
+
+    def emit_Call(self, node: ast.Call) -> str:
+        return f"f_{node.function}({', '.join(self.emit(a) for a in node.args)})"
+
+    def emit_ListExpr(self, node: ast.ListExpr) -> str:
+        if all(isinstance(i, ast.Literal) for i in node.items):
+            return self.constants.name(tuple(i.value for i in node.items))
+        return "(" + "".join(self.emit(i) + ", " for i in node.items) + ")"
+
+    def emit_Comprehension(self, node: ast.Comprehension) -> str:
+        code = f"[{self.emit(node.item)} for l_{node.name} in {self.emit(node.source)}"
+        if node.condition is not None:
+            code += f" if {self.emit(node.condition)}"
+        return code + "]"
+
+    def emit_Unary(self, node: ast.Unary) -> str:
+        return f"(not {self.emit(node.operand)})" if node.op == "not" else f"(-{self.emit(node.operand)})"
+
+    def emit_Binary(self, node: ast.Binary) -> str:
+        if node.op in ("==", "!=") and _is_null(node.right) != _is_null(node.left):
+            value = node.left if _is_null(node.right) else node.right
+            return f"({self.emit(value)} {'is' if node.op == '==' else 'is not'} None)"
+        return f"({self.emit(node.left)} {_BINARY[node.op]} {self.emit(node.right)})"
+
+    def emit_If(self, node: ast.If) -> str:
+        return f"({self.emit(node.then)} if {self.emit(node.condition)} else {self.emit(node.otherwise)})"
+
+    def emit_Member(self, node: ast.Member) -> str:  # rejected by the checker
+        raise TypeError("member access on an expression is not supported")
+
+
+def _is_null(node: ast.Node) -> bool:
+    return isinstance(node, ast.Literal) and node.value is None

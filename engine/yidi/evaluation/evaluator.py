@@ -1,0 +1,91 @@
+"""Evaluate a validated document against a compiled policy set.
+
+Steps, each cheap: pick the insured place's policy; flatten the document
+into path → value; pick the parameter values in force on the settlement
+date; run the policy's compiled function; turn its variables and the list
+of rules that fired into the contract's decision with its trace.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..documents import normalize_document
+from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
+from ..policy.tree import CompiledPolicy, PolicySet
+from .decision import build_answer, build_decision
+from .errors import EvaluationError
+
+FULL, IDS = "full", "ids"
+
+
+def _flattener(paths: Iterable[str]):
+    """Generate a function turning a normalised document into {path: value}."""
+    lines = ["def flatten(doc):", "    d = {}"]
+    for path in paths:
+        parent, _, key = path.rpartition(".")
+        if not parent:
+            lines.append(f"    d[{path!r}] = doc.get({key!r})")
+        else:
+            lines.append(f"    o = d[{parent!r}]")
+            lines.append(f"    d[{path!r}] = o.get({key!r}) if o is not None else None")
+    lines.append("    return d")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), "<yidi:flatten>", "exec"), namespace)  # noqa: S102 — generated from schema paths
+    return namespace["flatten"]
+
+
+class Evaluator:
+    """Decides documents with one PolicySet; holds no per-call state (thread-safe)."""
+
+    def __init__(self, policies: PolicySet):
+        self.policies = policies
+        self._flatten = {}
+        self._lookups = {}
+        for compiled in policies.policies.values():
+            self._lookups[compiled.id] = compiled.benefits.function()
+            for kind, program in compiled.programs.items():
+                if kind not in self._flatten:
+                    self._flatten[kind] = _flattener(program.input_paths)
+
+    def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
+        """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot)."""
+        return self.evaluate_normalized(normalize_document(raw), trace)
+
+    def evaluate_normalized(self, doc: Mapping[str, Any], trace: str = FULL) -> dict[str, Any]:
+        kind = doc["kind"]
+        compiled, how = self.policies.for_region(doc["insured"]["region"])
+        program = compiled.programs[kind]
+        d = self._flatten[kind](doc)
+        on = d[SETTLEMENT_DATE[kind]]
+        version = compiled.versions.index(on)
+        fired: list[int] = []
+        try:
+            values = program.function(d, compiled.versions.values[version], self._lookups[compiled.id], fired, on)
+        except EvaluationError:
+            raise
+        except Exception as exc:  # a rule failed at run time: say which one
+            raise _runtime_error(program, exc) from exc
+        if kind == CLAIM:
+            return build_decision(doc, d, values, fired, compiled, version, how, self.policies.revision, trace)
+        return build_answer(doc, values, fired, compiled, version, how, self.policies.revision, trace)
+
+
+def _runtime_error(program, exc: Exception) -> EvaluationError:
+    tb = sys.exc_info()[2]
+    rule_index = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<yidi:"):
+            rule_index = program.line_rules.get(tb.tb_lineno, rule_index)
+        tb = tb.tb_next
+    if rule_index is None:
+        return EvaluationError(f"求值出错：{exc}", f"evaluation failed: {exc}")
+    rule = program.rules[rule_index]
+    where = f"{rule.position.file}:{rule.position.line}"
+    return EvaluationError(f"规则 {rule.id}（{where}）求值出错：{type(exc).__name__}: {exc}",
+                           f"rule {rule.id} ({where}) failed: {type(exc).__name__}: {exc}", (rule.id,), (where,))
+
+
+__all__ = ["Evaluator", "FULL", "IDS", "FILING_REQUEST"]

@@ -1,0 +1,130 @@
+"""Layer policies: national → province → city.
+
+A child sees its parent's parameters, variables, rules and benefit tables.
+It may give new values for a parameter (same type, inside the parent's
+bounds), replace a rule by reusing its id, override rules through
+`overrides:`, and add benefit tables that take precedence over its parent's.
+Everything that breaks these rules is a diagnostic with a file position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..diagnostics import Diagnostic
+from ..source import Position
+from .model import BenefitTable, Parameter, Policy, Rule, Variable
+
+
+@dataclass(frozen=True)
+class LayeredPolicy:
+    """One policy with everything it inherits, ready to compile."""
+
+    policy: Policy
+    chain: tuple[Policy, ...]                 # national first, this policy last
+    parameters: Mapping[str, Parameter]       # most specific definition of each
+    inherited_parameters: Mapping[str, tuple[Parameter, ...]]  # every definition, national first
+    variables: Mapping[str, Variable]
+    rules: tuple[Rule, ...]
+    benefits: tuple[BenefitTable, ...]        # most specific first
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for policy in reversed(self.chain):
+            for doc in policy.documents:
+                if doc.id not in seen:
+                    seen.append(doc.id)
+        return tuple(seen)
+
+
+def _diag(code: str, zh: str, en: str, at: Position, help_zh: str | None = None, help_en: str | None = None) -> Diagnostic:
+    return Diagnostic(code, zh, en, at.file, at.line, at.column, help_zh=help_zh, help_en=help_en)
+
+
+def chain_of(policy: Policy, by_id: Mapping[str, Policy], problems: list[Diagnostic]) -> tuple[Policy, ...] | None:
+    chain = [policy]
+    seen = {policy.id}
+    current = policy
+    while current.extends is not None:
+        parent = by_id.get(current.extends)
+        at = current.extends_position or current.position
+        if parent is None:
+            problems.append(_diag("unknown-parent", f"上级政策 “{current.extends}” 不存在", f"parent policy {current.extends!r} does not exist", at,
+                                  "可用：" + "、".join(sorted(by_id)), "available: " + ", ".join(sorted(by_id))))
+            return None
+        if parent.id in seen:
+            problems.append(_diag("extends-cycle", f"上级政策形成循环：{' → '.join(p.id for p in chain)} → {parent.id}",
+                                  f"policies extend each other in a cycle: {' -> '.join(p.id for p in chain)} -> {parent.id}", at))
+            return None
+        if not _narrower_region(current.region, parent.region):
+            problems.append(_diag("region-outside-parent", f"区划 {current.region} 不在上级政策 {parent.id}（{parent.region}）的范围内",
+                                  f"region {current.region} is not inside parent {parent.id} ({parent.region})", at))
+        chain.append(parent)
+        seen.add(parent.id)
+        current = parent
+    return tuple(reversed(chain))
+
+
+def _narrower_region(child: str, parent: str) -> bool:
+    if parent == "000000":
+        return child != "000000"
+    if parent.endswith("0000"):
+        return child[:2] == parent[:2] and child != parent
+    return False
+
+
+def layer(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic]) -> LayeredPolicy:
+    parameters: dict[str, Parameter] = {}
+    history: dict[str, list[Parameter]] = {}
+    variables: dict[str, Variable] = {}
+    rules: dict[str, Rule] = {}
+    benefits: list[BenefitTable] = []
+    for level in chain:
+        for param in level.parameters:
+            earlier = parameters.get(param.name)
+            if earlier is not None and earlier.type != param.type:
+                problems.append(_diag("parameter-type-changed",
+                                      f"参数 {param.name} 的类型应与上级 {earlier.policy_id} 相同（{earlier.type_name}），这里是 {param.type_name}",
+                                      f"parameter {param.name} must keep its type from {earlier.policy_id} ({earlier.type_name}), got {param.type_name}",
+                                      param.position))
+            parameters[param.name] = param
+            history.setdefault(param.name, []).append(param)
+        for variable in level.variables:
+            if variable.name in variables:
+                first = variables[variable.name]
+                problems.append(_diag("duplicate-variable", f"变量 {variable.name} 已在 {first.policy_id} 中声明",
+                                      f"variable {variable.name} is already declared by {first.policy_id}", variable.position))
+                continue
+            variables[variable.name] = variable
+        for rule in level.rules:
+            if rule.id in rules:
+                replaced = rules[rule.id]
+                if replaced.policy_id == level.id:
+                    problems.append(_diag("duplicate-rule", f"规则编号 {rule.id} 重复", f"duplicate rule id {rule.id}", rule.position))
+                    continue
+                if replaced.sets != rule.sets:
+                    problems.append(_diag("replacement-sets-other", f"规则 {rule.id} 替换上级规则，但设置的变量不同（{replaced.sets} → {rule.sets}）",
+                                          f"rule {rule.id} replaces a parent rule but sets another variable ({replaced.sets} -> {rule.sets})", rule.position))
+            rules[rule.id] = rule
+        benefits[:0] = level.benefits
+    _check_overrides(rules, problems)
+    return LayeredPolicy(policy, chain, parameters, {k: tuple(v) for k, v in history.items()}, variables, tuple(rules.values()), tuple(benefits))
+
+
+def _check_overrides(rules: Mapping[str, Rule], problems: list[Diagnostic]) -> None:
+    for rule in rules.values():
+        for i, target in enumerate(rule.overrides):
+            at = rule.overrides_positions[i] if i < len(rule.overrides_positions) else rule.position
+            other = rules.get(target)
+            if other is None:
+                import difflib
+
+                match = difflib.get_close_matches(target, list(rules), n=1)
+                problems.append(_diag("unknown-override", f"overrides 中的规则 “{target}” 不存在", f"overridden rule {target!r} does not exist", at,
+                                      f"您是否想写 “{match[0]}”？" if match else None, f"did you mean {match[0]!r}?" if match else None))
+            elif other.sets != rule.sets:
+                problems.append(_diag("override-other-variable",
+                                      f"规则 {rule.id} 设置 {rule.sets}，不能作为设置 {other.sets} 的规则 {target} 的例外",
+                                      f"rule {rule.id} sets {rule.sets}; it cannot be an exception to {target}, which sets {other.sets}", at))

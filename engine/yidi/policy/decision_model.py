@@ -1,0 +1,174 @@
+"""What the engine computes: the contract's outputs, and the names rules may read.
+
+The outputs of a decision (contract §2) and of a filing answer (§3) are
+declared here, with their types and defaults; policies add intermediate
+variables of their own. The input side — every field of a claim or filing
+request with its type — is derived from the contract's JSON Schemas, so the
+type checker and the input validator can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..documents import schema_path
+from ..dsl.types import BOOL, DATE, LIST, NUMBER, OBJECT, STRING, T_BOOL, T_DATE, T_NUMBER, T_STRING, Type, enum_type
+
+CLAIM, FILING_REQUEST = "claim", "filing_request"
+KINDS = (CLAIM, FILING_REQUEST)
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    kind: str
+    type: Type
+    title_zh: str
+    default: Any = _NO_DEFAULT
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _NO_DEFAULT
+
+
+CARE_KINDS = ("inpatient", "outpatient", "chronic_outpatient", "pharmacy")
+TREATMENTS = ("local", "long_term", "referral", "emergency", "other_temporary", "unfiled")
+FILING_STATUSES = ("valid", "deemed", "retroactive", "not_required", "expired", "absent")
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("scope", CLAIM, enum_type(("local", "intra_province", "cross_province")), "就医范围（本地/省内异地/跨省）"),
+    Output("filing_status", CLAIM, enum_type(FILING_STATUSES), "备案状态"),
+    Output("treatment", CLAIM, enum_type(TREATMENTS), "待遇标准"),
+    Output("route", CLAIM, enum_type(("direct", "manual", "none")), "结算方式"),
+    Output("catalog", CLAIM, enum_type(("treatment_place", "insured_place"), optional=True), "适用目录", None),
+    Output("reduction_pp", CLAIM, T_NUMBER, "支付比例降低（百分点）"),
+    Output("benefit_care", CLAIM, enum_type(CARE_KINDS), "按何种就医类型查待遇表"),
+    Output("ratio", CLAIM, T_NUMBER.as_optional(), "最终支付比例", None),
+    Output("amounts.deductible", CLAIM, T_NUMBER.as_optional(), "起付标准", None),
+    Output("amounts.fund", CLAIM, T_NUMBER.as_optional(), "基金支付", None),
+    Output("amounts.personal", CLAIM, T_NUMBER.as_optional(), "个人负担", None),
+    Output("flags.audit_referral_eligible", CLAIM, T_BOOL, "达到协查标准", False),
+    Output("flags.chronic_not_direct", CLAIM, T_BOOL, "门诊慢特病不能直接结算", False),
+    Output("allowed", FILING_REQUEST, T_BOOL, "是否允许办理"),
+    Output("earliest_date", FILING_REQUEST, T_DATE.as_optional(), "最早可办理日期", None),
+    Output("reason", FILING_REQUEST, T_STRING.as_optional(), "原因", None),
+    Output("validity.start_date", FILING_REQUEST, T_DATE.as_optional(), "备案有效期开始", None),
+    Output("validity.end_date", FILING_REQUEST, T_DATE.as_optional(), "备案有效期结束（含；空为长期有效）", None),
+    Output("filed_region", FILING_REQUEST, T_STRING.as_optional(), "备案登记的就医地区划", None),
+)
+
+# Columns of a benefit-table row as rules read them (`benefit.ratio`).
+BENEFIT_COLUMNS = {
+    "deductible": T_NUMBER.as_optional(),
+    "ratio": T_NUMBER.as_optional(),
+    "cap": T_NUMBER.as_optional(),
+}
+
+# The date that picks parameter values and rule versions, per kind.
+SETTLEMENT_DATE = {CLAIM: "visit.settled_on", FILING_REQUEST: "on"}
+
+_SCHEMA_FILES = {CLAIM: "claim.schema.json", FILING_REQUEST: "filing-request.schema.json"}
+
+
+def outputs_for(kind: str) -> dict[str, Output]:
+    return {o.name: o for o in OUTPUTS if o.kind == kind}
+
+
+def input_types(kind: str) -> dict[str, Type]:
+    """Every dotted input path of a `kind` document, with the field's own type."""
+    schema = json.loads(schema_path(_SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+    paths: dict[str, Type] = {}
+    for name, prop, required in _properties(schema, schema):
+        if name == "kind":
+            continue
+        _collect(schema, name, prop, required, paths)
+    return paths
+
+
+def _resolve(root: dict, node: dict) -> dict:
+    while "$ref" in node:
+        ref = node["$ref"]
+        target: Any = root
+        for part in ref.lstrip("#/").split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def _properties(root: dict, node: dict):
+    node = _resolve(root, node)
+    required = set(node.get("required", ()))
+    for name, prop in node.get("properties", {}).items():
+        yield name, prop, name in required
+
+
+def _collect(root: dict, path: str, node: dict, required: bool, out: dict[str, Type]) -> None:
+    t = _to_type(root, node, required)
+    out[path] = t
+    node = _resolve(root, node)
+    if t.kind == OBJECT:
+        for name, prop, req in _properties(root, _object_branch(root, node)):
+            _collect(root, f"{path}.{name}", prop, req, out)
+
+
+def _object_branch(root: dict, node: dict) -> dict:
+    for key in ("anyOf", "oneOf"):
+        for branch in node.get(key, ()):
+            branch = _resolve(root, branch)
+            if branch.get("type") == "object" or "properties" in branch:
+                return branch
+    return node
+
+
+def _to_type(root: dict, node: dict, required: bool) -> Type:
+    node = _resolve(root, node)
+    types = node.get("type")
+    if types is None:
+        for key in ("anyOf", "oneOf"):
+            if key in node:
+                types = []
+                for branch in node[key]:
+                    branch = _resolve(root, branch)
+                    b = branch.get("type")
+                    types.extend(b if isinstance(b, list) else [b] if b else [])
+                    if "enum" in branch:
+                        node = {**node, "enum": branch["enum"]}
+                    if branch.get("format") == "date":
+                        node = {**node, "format": "date"}
+                    if branch.get("type") == "object":
+                        node = {**node, **{k: v for k, v in branch.items() if k != "type"}}
+                break
+    if isinstance(types, str):
+        types = [types]
+    types = list(types or [])
+    nullable = "null" in types
+    types = [t for t in types if t != "null"]
+    enum = node.get("enum")
+    if enum is not None and None in enum:
+        nullable = True
+        enum = [e for e in enum if e is not None]
+    defaulted = node.get("default") is not None or node.get("x-yidi-defaulted", False)
+    optional = nullable or (not required and not defaulted)
+    if defaulted and not nullable:
+        optional = False
+    base = types[0] if types else "string"
+    if base == "object":
+        fields = []
+        for name, prop, req in _properties(root, node):
+            fields.append((name, _to_type(root, prop, req)))
+        return Type(OBJECT, optional, fields=tuple(fields))
+    if base == "array":
+        return Type(LIST, optional, element=_to_type(root, node.get("items", {}), True))
+    if base in ("number", "integer"):
+        return Type(NUMBER, optional)
+    if base == "boolean":
+        return Type(BOOL, optional)
+    if node.get("format") == "date":
+        return Type(DATE, optional)
+    if enum is not None:
+        return enum_type(enum, optional)
+    return Type(STRING, optional)

@@ -1,0 +1,178 @@
+"""Read one policy file: YAML with positions → schema check → model objects.
+
+Nothing here interprets expressions; it only turns checked YAML into
+`yidi.policy.model` values that remember where each piece was written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import pathlib
+from decimal import Decimal
+from typing import Any
+
+from ..diagnostics import Diagnostic, DiagnosticError
+from ..documents import schema_path
+from ..dsl.types import parse_type_name
+from ..schema_check import check_against_schema
+from ..source import LocatedDocument, Position, load_yaml_file
+from .model import (
+    BenefitRow, BenefitTable, Bounds, Citation, Document, ExpressionText, Parameter, ParameterValue, Policy, Rule, Variable,
+)
+
+
+@functools.lru_cache(maxsize=4)
+def load_schema(name: str) -> dict:
+    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+
+
+def read_located(path: pathlib.Path, display: str, schema_name: str, problems: list[Diagnostic]) -> LocatedDocument | None:
+    """Parse YAML and check it against a schema; diagnostics go to `problems`."""
+    try:
+        doc = load_yaml_file(path, display)
+    except DiagnosticError as exc:
+        problems.extend(exc.diagnostics)
+        return None
+    found = check_against_schema(doc, load_schema(schema_name))
+    if found:
+        problems.extend(found)
+        return None
+    return doc
+
+
+def load_policy(path: pathlib.Path, display: str, problems: list[Diagnostic]) -> Policy | None:
+    doc = read_located(path, display, "policy.schema.json", problems)
+    if doc is None:
+        return None
+    return _Builder(doc, problems).policy()
+
+
+def _date(text: Any) -> datetime.date:
+    return text if isinstance(text, datetime.date) else datetime.date.fromisoformat(str(text))
+
+
+def _citation(raw: dict | None) -> Citation | None:
+    if raw is None:
+        return None
+    return Citation(str(raw["document"]), str(raw["clause"]), raw.get("says"))
+
+
+class _Builder:
+    def __init__(self, doc: LocatedDocument, problems: list[Diagnostic]):
+        self.doc = doc
+        self.problems = problems
+        self.data = doc.data
+        self.id = self.data["id"]
+
+    def at(self, *path) -> Position:
+        return self.doc.at(tuple(path))
+
+    def error(self, path: tuple, code: str, zh: str, en: str) -> None:
+        p = self.doc.at(path)
+        self.problems.append(Diagnostic(code, zh, en, p.file, p.line, p.column))
+
+    def policy(self) -> Policy:
+        data = self.data
+        documents = tuple(
+            Document(d["id"], d["title"], d.get("issuer"), d.get("issued"), d.get("in_force")) for d in data.get("documents", ())
+        )
+        parameters = tuple(self.parameter(name, raw) for name, raw in (data.get("parameters") or {}).items())
+        variables = tuple(self.variable(name, raw) for name, raw in (data.get("variables") or {}).items())
+        benefits = tuple(self.benefit(i, raw) for i, raw in enumerate(data.get("benefits") or ()))
+        rules = tuple(self.rule(i, raw) for i, raw in enumerate(data.get("rules") or ()))
+        return Policy(
+            id=self.id, region=data["region"], name=data["name"], extends=data.get("extends"), documents=documents,
+            parameters=tuple(p for p in parameters if p), variables=tuple(v for v in variables if v),
+            benefits=benefits, rules=rules, file=self.doc.file, position=self.at(),
+            extends_position=self.at("extends") if "extends" in data else None,
+        )
+
+    def expression(self, path: tuple, raw: Any) -> ExpressionText:
+        position = self.doc.at(path)
+        if isinstance(raw, bool) or raw is None:
+            return ExpressionText(str(raw).lower(), position, lambda offset: position, raw, True)
+        if isinstance(raw, int | Decimal):
+            return ExpressionText(str(raw), position, lambda offset: position, Decimal(raw), True)
+        node = self.doc.nodes.get(path)
+        locate = node.offset_position if node is not None else (lambda offset: position)
+        return ExpressionText(str(raw), position, locate)
+
+    def rule(self, index: int, raw: dict) -> Rule:
+        base = ("rules", index)
+        effective = raw.get("effective") or {}
+        return Rule(
+            id=raw["id"], title=raw["title"], sets=raw["sets"],
+            when=self.expression((*base, "when"), raw["when"]) if raw.get("when") is not None else None,
+            value=self.expression((*base, "value"), raw["value"]),
+            overrides=tuple(raw.get("overrides") or ()),
+            source=_citation(raw["source"]), interpretation=raw.get("interpretation"),
+            effective_from=_date(effective["from"]) if effective.get("from") else None,
+            effective_until=_date(effective["until"]) if effective.get("until") else None,
+            policy_id=self.id, position=self.doc.at(base),
+            overrides_positions=tuple(self.doc.at((*base, "overrides", j)) for j in range(len(raw.get("overrides") or ()))),
+        )
+
+    def parameter(self, name: str, raw: dict) -> Parameter | None:
+        base = ("parameters", name)
+        type_ = parse_type_name(raw["type"])
+        values = []
+        for j, item in enumerate(raw["values"]):
+            vpath = (*base, "values", j)
+            converted = self.convert(item["value"], raw["type"], (*vpath, "value"))
+            if converted is _BAD:
+                continue
+            values.append(ParameterValue(
+                start=_date(item["from"]), until=_date(item["until"]) if item.get("until") else None, value=converted,
+                source=_citation(item.get("source")), illustrative=bool(item.get("illustrative", False)),
+                note=item.get("note"), interpretation=item.get("interpretation"), position=self.doc.at(vpath),
+            ))
+        bounds_raw = raw.get("bounds")
+        bounds = None
+        if bounds_raw:
+            bounds = Bounds(
+                Decimal(bounds_raw["min"]) if bounds_raw.get("min") is not None else None,
+                Decimal(bounds_raw["max"]) if bounds_raw.get("max") is not None else None,
+                _citation(bounds_raw.get("source")),
+            )
+        return Parameter(name, raw["title"], type_, raw["type"], tuple(values), bounds, self.id, self.doc.key_at(base), raw.get("description"))
+
+    def convert(self, value: Any, type_name: str, path: tuple) -> Any:
+        """Parameter value as the type says, or _BAD after reporting why not."""
+        try:
+            if type_name.startswith("list<"):
+                if not isinstance(value, list):
+                    raise ValueError
+                inner = type_name[5:-1]
+                items = [self.convert(v, inner, (*path, k)) for k, v in enumerate(value)]
+                return _BAD if _BAD in items else tuple(items)
+            if type_name == "number" and isinstance(value, int | Decimal) and not isinstance(value, bool):
+                return Decimal(value)
+            if type_name == "bool" and isinstance(value, bool):
+                return value
+            if type_name == "date" and isinstance(value, str):
+                return datetime.date.fromisoformat(value)
+            if type_name == "string" and isinstance(value, str):
+                return value
+        except ValueError:
+            pass
+        self.error(path, "wrong-type", f"参数取值 {value!r} 不是{parse_type_name(type_name).zh()}",
+                   f"parameter value {value!r} is not a {type_name}")
+        return _BAD
+
+    def variable(self, name: str, raw: dict) -> Variable:
+        return Variable(name, raw["title"], raw["for"], parse_type_name(raw["type"]), raw["type"], self.id,
+                        self.doc.key_at(("variables", name)), raw.get("description"))
+
+    def benefit(self, index: int, raw: dict) -> BenefitTable:
+        rows = tuple(
+            BenefitRow(r["scheme"], r.get("level"), Decimal(r["deductible"]), Decimal(r["ratio"]),
+                       Decimal(r["cap"]) if r.get("cap") is not None else None)
+            for r in raw["rows"]
+        )
+        return BenefitTable(raw["id"], raw["title"], tuple(raw["care"]), bool(raw["illustrative"]), raw.get("note"),
+                            _citation(raw.get("source")), rows, self.id, self.doc.at(("benefits", index)))
+
+
+_BAD = object()

@@ -1,0 +1,180 @@
+"""Policy test cases written by officers in YAML, and the runner for them.
+
+A test file sits next to its policy (`policies/<region>/tests/*.yaml`). Each
+case gives an input document, the clause(s) it checks, and either the
+expected fields of the answer (a subset: nested objects match on the keys
+given) or the JSON paths an invalid input must be rejected at. Failures are
+reported like any other diagnostic: file:line:col and a Chinese message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .diagnostics import Diagnostic
+from .documents import InputError
+from .engine import Engine
+from .evaluation.errors import EvaluationError
+from .policy.loader import read_located
+from .policy.model import Citation
+from .policy.tree import POLICY_FILE, display_path
+from .source import LocatedDocument, Position
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    index: int
+    name: str
+    policy_id: str                      # the policy of the folder the file is in
+    checks: tuple[Citation, ...]
+    input: Any
+    expect: Any
+    expect_error: tuple[str, ...] | None
+    position: Position
+    doc: LocatedDocument = field(repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.file}::{self.name}"
+
+
+@dataclass
+class Outcome:
+    case: Case
+    failures: list[Diagnostic]
+    answer: Any = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def discover(root: pathlib.Path) -> list[tuple[pathlib.Path, pathlib.Path]]:
+    """(test file, its policy file) for every tests/*.yaml beside a policy.yaml."""
+    found = []
+    for policy_file in sorted(pathlib.Path(root).rglob(POLICY_FILE)):
+        tests_dir = policy_file.parent / "tests"
+        if tests_dir.is_dir():
+            for test_file in sorted(tests_dir.glob("*.yaml")):
+                found.append((test_file, policy_file))
+    return found
+
+
+def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic]) -> list[Case]:
+    root = pathlib.Path(root)
+    by_file = {c.layered.policy.file: c for c in engine.policies.policies.values()}
+    cases: list[Case] = []
+    for test_file, policy_file in discover(root):
+        display = display_path(test_file, root)
+        doc = read_located(test_file, display, "policy-test.schema.json", problems)
+        if doc is None:
+            continue
+        compiled = by_file.get(display_path(policy_file, root))
+        if compiled is None:
+            continue
+        policy_id = doc.data.get("policy") or compiled.id
+        known_documents = set(engine.policies.policies[policy_id].layered.documents) if policy_id in engine.policies.policies else set()
+        for i, raw in enumerate(doc.data["cases"]):
+            checks = tuple(Citation(str(c["document"]), str(c["clause"])) for c in raw["checks"])
+            for j, citation in enumerate(checks):
+                if citation.document not in known_documents:
+                    at = doc.at(("cases", i, "checks", j, "document"))
+                    problems.append(Diagnostic("unknown-document", f"用例引用的文件 “{citation.document}” 不在政策 {policy_id} 的 documents 中",
+                                               f"the case cites {citation.document!r}, which policy {policy_id} does not list", at.file, at.line, at.column))
+            cases.append(Case(display, i, raw["name"], policy_id, checks, raw["input"], raw.get("expect"),
+                              tuple(raw["expect_error"]) if raw.get("expect_error") is not None else None,
+                              doc.at(("cases", i)), doc))
+    return cases
+
+
+def run_case(engine: Engine, case: Case) -> Outcome:
+    failures: list[Diagnostic] = []
+    base = ("cases", case.index)
+
+    def fail(path: tuple, zh: str, en: str) -> None:
+        at = case.doc.at((*base, *path))
+        failures.append(Diagnostic("case-failed", f"用例 “{case.name}”：{zh}", f"case {case.name!r}: {en}", at.file, at.line, at.column))
+
+    try:
+        answer = engine.evaluate(case.input)
+    except InputError as exc:
+        found = sorted({p.path for p in exc.problems})
+        if case.expect_error is None:
+            details = "；".join(f"{p.path}: {p.message_zh}" for p in exc.problems)
+            fail(("input",), f"输入被拒绝：{details}", "input rejected: " + "; ".join(f"{p.path}: {p.message_en}" for p in exc.problems))
+        elif sorted(set(case.expect_error)) != found:
+            fail(("expect_error",), f"报错字段应为 {sorted(set(case.expect_error))}，实际为 {found}",
+                 f"error paths should be {sorted(set(case.expect_error))}, got {found}")
+        return Outcome(case, failures, exc.problems)
+    except EvaluationError as exc:
+        fail(("input",), f"政策无法得出结论：{exc.message_zh}", f"the policy could not decide: {exc.message_en}")
+        return Outcome(case, failures)
+    if case.expect_error is not None:
+        fail(("expect_error",), "应被拒绝为无效输入，但得出了结论", "should be rejected as invalid input, but was decided")
+        return Outcome(case, failures, answer)
+    if answer["policy"]["id"] != case.policy_id:
+        fail(("input", "insured", "region"), f"输入的参保地对应政策 {answer['policy']['id']}，不是本目录的政策 {case.policy_id}",
+             f"the insured region selects policy {answer['policy']['id']}, not this folder's {case.policy_id}")
+    for path, expected, actual in _mismatches(case.expect or {}, answer, ()):
+        shown = ".".join(str(p) for p in path)
+        fired = "、".join(e["rule"] if isinstance(e, dict) else str(e) for e in answer.get("trace", []))
+        fail(("expect", *path), f"{shown} 应为 {_show(expected)}，实际为 {_show(actual)}（适用规则：{fired}）",
+             f"{shown} should be {_show(expected)}, got {_show(actual)} (rules: {fired})")
+    return Outcome(case, failures, answer)
+
+
+def run_all(engine: Engine, root: pathlib.Path) -> tuple[list[Outcome], list[Diagnostic]]:
+    problems: list[Diagnostic] = []
+    cases = load_cases(engine, root, problems)
+    return [run_case(engine, c) for c in cases], problems
+
+
+_MISSING = object()
+
+
+def _mismatches(expected: Any, actual: Any, path: tuple) -> list[tuple[tuple, Any, Any]]:
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [(path, expected, actual)]
+        out = []
+        for key, value in expected.items():
+            out.extend(_mismatches(value, actual.get(key, _MISSING), (*path, key)))
+        return out
+    if isinstance(expected, list):
+        if not isinstance(actual, list | tuple) or len(actual) != len(expected):
+            return [(path, expected, actual)]
+        out = []
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            out.extend(_mismatches(e, a, (*path, i)))
+        return out
+    return [] if _same(expected, actual) else [(path, expected, actual)]
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    if actual is _MISSING:
+        return False
+    if expected is None or actual is None or isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual
+    if isinstance(actual, datetime.date):
+        return str(expected) == actual.isoformat()
+    if isinstance(actual, Decimal | int) and isinstance(expected, int | Decimal | str):
+        try:
+            return Decimal(str(expected)) == Decimal(actual)
+        except InvalidOperation:
+            return False
+    return expected == actual
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "（无此字段）"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if value is None:
+        return "null"
+    return repr(value) if isinstance(value, str) else str(value)
