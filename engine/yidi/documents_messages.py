@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -44,14 +45,23 @@ class Found(NamedTuple):
 
 
 def format_path(path: Sequence[str | int]) -> str:
-    """`("history", 0, "cancelled_on")` → `"history[0].cancelled_on"`; the root is `""`."""
+    """`("history", 0, "cancelled_on")` → `"history[0].cancelled_on"`; the root is `""`.
+
+    A key that is not a plain name (empty, dotted, spaced) is quoted, `visit["a b"]`,
+    so no path is ambiguous and none but the root's is empty.
+    """
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            text += f"[{json.dumps(part, ensure_ascii=False)}]"
         else:
-            text += f".{part}" if text else str(part)
+            text += f".{part}" if text else part
     return text
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 
 def show(value: Any) -> str:
@@ -88,7 +98,8 @@ def describe(value: Any) -> Pair:
 def _expected(types: str | Iterable[str]) -> Pair:
     names = [types] if isinstance(types, str) else list(types)
     words = [_TYPE_WORDS.get(n, (n, n)) for n in names]
-    return "或".join(w[0] for w in words), " or ".join(w[1] for w in words)
+    zh = "或".join(w[0] for w in words).replace("或null", "或 null")
+    return zh, " or ".join(w[1] for w in words)
 
 
 def _suggest(word: Any, candidates: Iterable[Any]) -> Pair:
@@ -202,7 +213,7 @@ def unknown_kind(value: Any, kinds: Sequence[str]) -> Pair:
 
 
 def non_finite_number(value: Any) -> Pair:
-    return f"应为有限的数字，实际为 {value}", f"expected a finite number, found {value}"
+    return f"JSON 不能表示非有限数字，实际为 {value}", f"JSON cannot carry a non-finite number, found {value}"
 
 
 def non_string_key(key: Any) -> Pair:

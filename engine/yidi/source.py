@@ -306,10 +306,12 @@ def _scalar_indices(src: _Text, start: int, end: int, style: str | None, raw: st
         first = start + (1 if style in ("'", '"') else 0)
         return [min(first + k, end) for k in range(len(raw) + 1)]
     indices = [i for _, i in chars]
-    if indices:
-        indices.append(indices[-1] + 1)
+    if style in ("'", '"'):
+        indices.append(end - 1)  # the closing quote
+    elif style is None:
+        indices.append(end)
     else:
-        indices.append(start + (1 if style in ("'", '"') else 0))
+        indices.append(indices[-1] + 1 if indices else start)
     return indices
 
 
@@ -366,7 +368,7 @@ _KEEP_IT_PLAIN = ("政策文件要求每个值都直接写在它所在的位置�
 # code → (message zh, message en, help zh, help en); {x} is filled in.
 _REFUSED = {
     "yaml-complex-key": ("键必须是一个简单的名称，不能是列表或映射", "a mapping key must be a plain scalar, not a list or mapping",
-                         "检查这一行的 “?”、“[” 或 “{”；如果它们是文字内容，请加引号", "quote '?', '[' or '{' if they are text"),
+                         "检查这一行的 “?”、“[” 或 “{{”；如果它们是文字内容，请加引号", "quote '?', '[' or '{{' if they are text"),
     "yaml-merge-key": ("不支持 YAML 合并键 “<<”：请把要用的键逐个写出来", "YAML merge keys '<<' are not supported: write the keys out",
                        *_KEEP_IT_PLAIN),
     "duplicate-key": ("键 `{x}` 重复：第 {line} 行第 {column} 列已经写过",

@@ -120,7 +120,7 @@ def run_case(engine: Engine, case: Case) -> Outcome:
     if answer["policy"]["id"] != case.policy_id:
         fail(("input", "insured", "region"), f"输入的参保地对应政策 {answer['policy']['id']}，不是本目录的政策 {case.policy_id}",
              f"the insured region selects policy {answer['policy']['id']}, not this folder's {case.policy_id}")
-    for path, expected, actual in _mismatches(case.expect or {}, answer, ()):
+    for path, expected, actual in mismatches(case.expect or {}, answer, ()):
         shown = ".".join(str(p) for p in path)
         fired = "、".join(e["rule"] if isinstance(e, dict) else str(e) for e in answer.get("trace", []))
         fail(("expect", *path), f"{shown} 应为 {_show(expected)}，实际为 {_show(actual)}（适用规则：{fired}）",
@@ -137,20 +137,20 @@ def run_all(engine: Engine, root: pathlib.Path) -> tuple[list[Outcome], list[Dia
 _MISSING = object()
 
 
-def _mismatches(expected: Any, actual: Any, path: tuple) -> list[tuple[tuple, Any, Any]]:
+def mismatches(expected: Any, actual: Any, path: tuple) -> list[tuple[tuple, Any, Any]]:
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [(path, expected, actual)]
         out = []
         for key, value in expected.items():
-            out.extend(_mismatches(value, actual.get(key, _MISSING), (*path, key)))
+            out.extend(mismatches(value, actual.get(key, _MISSING), (*path, key)))
         return out
     if isinstance(expected, list):
         if not isinstance(actual, list | tuple) or len(actual) != len(expected):
             return [(path, expected, actual)]
         out = []
         for i, (e, a) in enumerate(zip(expected, actual)):
-            out.extend(_mismatches(e, a, (*path, i)))
+            out.extend(mismatches(e, a, (*path, i)))
         return out
     return [] if _same(expected, actual) else [(path, expected, actual)]
 

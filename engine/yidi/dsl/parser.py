@@ -67,7 +67,12 @@ def parse(text: str) -> ast.Node:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise ExpressionError([_syntax_problem(text, exc)]) from None
-    return _ToAst(text).transform(tree)
+    try:
+        return _ToAst(text).transform(tree)
+    except lark.exceptions.VisitError as exc:  # a literal the transformer refused
+        if isinstance(exc.orig_exc, ExpressionError):
+            raise exc.orig_exc from None
+        raise
 
 
 def _syntax_problem(text: str, exc: lark.exceptions.UnexpectedInput) -> ExprProblem:

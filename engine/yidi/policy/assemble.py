@@ -91,6 +91,7 @@ def layer(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic])
                                       param.position))
             parameters[param.name] = param
             history.setdefault(param.name, []).append(param)
+            _check_bounds(param, history[param.name], problems)
         for variable in level.variables:
             if variable.name in variables:
                 first = variables[variable.name]
@@ -111,6 +112,30 @@ def layer(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic])
         benefits[:0] = level.benefits
     _check_overrides(rules, problems)
     return LayeredPolicy(policy, chain, parameters, {k: tuple(v) for k, v in history.items()}, variables, tuple(rules.values()), tuple(benefits))
+
+
+def _check_bounds(param: Parameter, definitions: list[Parameter], problems: list[Diagnostic]) -> None:
+    """A value must respect the bounds set at its own level and every level above ("只能收窄")."""
+    for holder in definitions:
+        bounds = holder.bounds
+        if bounds is None:
+            continue
+        cited = f"（{bounds.source.label()}）" if bounds.source else ""
+        for value in param.values:
+            numbers = value.value if isinstance(value.value, tuple) else (value.value,)
+            for number in numbers:
+                if not hasattr(number, "as_tuple"):
+                    continue
+                if bounds.maximum is not None and number > bounds.maximum:
+                    problems.append(_diag("outside-bounds",
+                                          f"参数 {param.name} 的取值 {number} 超过 {holder.policy_id} 规定的上限 {bounds.maximum}{cited}",
+                                          f"parameter {param.name} value {number} exceeds the maximum {bounds.maximum} set by {holder.policy_id}",
+                                          value.position))
+                if bounds.minimum is not None and number < bounds.minimum:
+                    problems.append(_diag("outside-bounds",
+                                          f"参数 {param.name} 的取值 {number} 低于 {holder.policy_id} 规定的下限 {bounds.minimum}{cited}",
+                                          f"parameter {param.name} value {number} is below the minimum {bounds.minimum} set by {holder.policy_id}",
+                                          value.position))
 
 
 def _check_overrides(rules: Mapping[str, Rule], problems: list[Diagnostic]) -> None:

@@ -1,0 +1,131 @@
+"""The command line, run as a user would run it: a separate process, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import EXAMPLES, POLICIES, ROOT
+
+
+def yidi(*args: str, stdin: str | None = None, cwd: pathlib.Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `yidi` script (or `python -m yidi.cli` from a bare checkout)."""
+    script = shutil.which("yidi")
+    command = [script] if script else [sys.executable, "-m", "yidi.cli"]
+    env = dict(os.environ)
+    if not script:
+        env["PYTHONPATH"] = str(ROOT / "engine")
+    return subprocess.run([*command, *args], input=stdin, capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=120)
+
+
+def test_eval_prints_a_decision_with_a_trace():
+    result = yidi("eval", str(EXAMPLES / "henan-newborn.claim.json"))
+    assert result.returncode == 0, result.stderr
+    decision = json.loads(result.stdout)
+    assert decision["treatment"] == "emergency" and decision["reduction_pp"] == 10
+    assert any(e["rule"] == "henan.newborn-as-emergency" for e in decision["trace"])
+
+
+def test_eval_reads_standard_input():
+    text = (EXAMPLES / "henan-cancel-locked.filing.json").read_text(encoding="utf-8")
+    result = yidi("eval", "-", stdin=text)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["allowed"] is False and answer["earliest_date"] == "2025-12-01"
+
+
+def test_eval_rejects_bad_input_with_every_path_and_exit_2():
+    result = yidi("eval", str(EXAMPLES / "bad-dates.claim.json"))
+    assert result.returncode == 2
+    for path in ("insured.region", "visit.discharge_date", "costs.total"):
+        assert path in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ('{"id": "x", "insured": {"region": "410100", "scheme": "employee"}, "filing": {"type": "holiday", "region": "110000", "start_date": "2025-01-01"},'
+     ' "visit": {"kind": "inpatient", "region": "110000", "networked": true, "admission_date": "2025-01-02", "discharge_date": "2025-01-03"},'
+     ' "costs": {"total": 1, "in_scope": 1}}', "filing.type"),
+    ('{"id": "x", "insured": {"region": "410100", "scheme": "employee"},'
+     ' "visit": {"kind": "inpatient", "region": "110000", "networked": "yes", "admission_date": "2025-01-02", "discharge_date": "2025-01-03"},'
+     ' "costs": {"total": 1, "in_scope": 1}}', "visit.networked"),
+    ("{not json", ""),
+    ("[1, 2]", ""),
+])
+def test_eval_rejects_malformed_documents_without_a_traceback(text, path):
+    result = yidi("eval", "-", stdin=text)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    if path:
+        assert path in result.stderr
+
+
+def test_eval_json_errors_for_services():
+    result = yidi("eval", str(EXAMPLES / "bad-dates.claim.json"), "--format", "json")
+    assert result.returncode == 2
+    payload = json.loads(result.stdout)
+    assert sorted(p["path"] for p in payload["problems"]) == ["costs.total", "insured.region", "visit.discharge_date"]
+
+
+def test_eval_missing_file_is_a_clear_error():
+    result = yidi("eval", "no-such-claim.json")
+    assert result.returncode == 2 and "no-such-claim.json" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_validate_passes_on_the_shipped_policies():
+    result = yidi("validate")
+    assert result.returncode == 0, result.stderr
+    assert "通过" in result.stdout
+
+
+def test_validate_reports_file_line_column_in_chinese_and_english(tmp_path):
+    tree = tmp_path / "policies"
+    shutil.copytree(POLICIES, tree)
+    henan = tree / "henan" / "policy.yaml"
+    henan.write_text(henan.read_text(encoding="utf-8").replace("visit.psychiatric_certificate", "visit.psychiatric_certifcate"), encoding="utf-8")
+    result = yidi("validate", str(tree))
+    assert result.returncode == 1
+    line = next(l for l in result.stderr.splitlines() if l.startswith("policies/henan/policy.yaml:"))
+    assert "错误[unknown-field]" in line and "psychiatric_certifcate" in line
+    english = yidi("validate", str(tree), "--lang", "en")
+    assert "error[unknown-field]" in english.stderr
+
+
+def test_test_command_runs_the_yaml_cases():
+    result = yidi("test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed, 0 failed" in result.stdout
+
+
+def test_test_command_fails_when_a_rule_is_broken(tmp_path):
+    tree = tmp_path / "policies"
+    shutil.copytree(POLICIES, tree)
+    henan = tree / "henan" / "policy.yaml"
+    text = henan.read_text(encoding="utf-8")
+    marker = "clause: 二（二）, says: 非急诊且未转诊的其他临时外出就医人员支付比例降低20个百分点左右}"
+    assert marker in text
+    # change the other-temporary reduction from 20 to 10
+    broken = text.replace("        value: 20\n        source: {document: 豫医保办〔2025〕2号, " + marker, "        value: 10\n        source: {document: 豫医保办〔2025〕2号, " + marker, 1)
+    assert broken != text
+    henan.write_text(broken, encoding="utf-8")
+    result = yidi("test", "--policies", str(tree))
+    assert result.returncode == 1
+    assert "reduction_pp" in result.stderr
+
+
+def test_policies_are_found_from_the_current_directory(tmp_path):
+    shutil.copytree(POLICIES, tmp_path / "policies")
+    result = yidi("eval", str(EXAMPLES / "henan-referral.claim.json"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_subcommand_has_help():
+    for command in ("validate", "eval", "test"):
+        result = yidi(command, "--help")
+        assert result.returncode == 0 and "--policies" in result.stdout
