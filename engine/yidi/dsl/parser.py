@@ -59,8 +59,13 @@ def _lark() -> lark.Lark:
     )
 
 
+@functools.lru_cache(maxsize=8192)
 def parse(text: str) -> ast.Node:
-    """Parse `text`; raise ExpressionError (with offsets) if it is not an expression."""
+    """Parse `text`; raise ExpressionError (with offsets) if it is not an expression.
+
+    Cached: a province's rules are checked again for every city below it,
+    and the AST is immutable, so one parse per distinct text is enough.
+    """
     if not text.strip():
         raise ExpressionError([ExprProblem(0, 0, "empty-expression", "表达式为空", "the expression is empty")])
     try:
