@@ -445,7 +445,8 @@ def test_money_has_at_most_two_decimals_exactly():
                     .replace('"total": -5, "in_scope": 0', '"total": 75.015, "in_scope": 1.10'))
     assert raw["costs"]["total"] == D("75.015")
     assert only(raw) == ("costs.total", "金额最多2位小数，实际为 75.015")
-    assert only(claim(**{"costs.total": D("1.0000000000000000000000000000001"), "costs.in_scope": 1}))[0] == "costs.total"
+    beyond_precision = D("1.0000000000000000000000000000001")  # more digits than the default decimal context
+    assert only(claim(**{"costs.total": beyond_precision, "costs.in_scope": 1}))[0] == "costs.total"
     doc = normalize_document(claim(**{"costs.total": D("75.10"), "costs.in_scope": D("75.1000")}))
     assert doc["costs"]["in_scope"] == D("75.1000")
 
@@ -573,3 +574,12 @@ def test_any_json_like_input_is_normalised_or_rejected_with_input_error(raw):
         assert all(isinstance(p, InputProblem) and p.message_zh and p.message_en for p in exc.problems)
     else:
         assert isinstance(result, dict)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='{}[]":,.-+eE0123456789 \ntruefalsnNaI\\u\ufeff', max_size=40) | st.binary(max_size=20))
+def test_any_text_is_parsed_or_rejected_with_input_error(text):
+    try:
+        load_json(text)
+    except InputError as exc:
+        assert [p.path for p in exc.problems] == [""]

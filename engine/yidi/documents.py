@@ -63,13 +63,17 @@ class InputError(Exception):
             lines.append(f"  {where}: {p.message_zh if lang == 'zh' else p.message_en}")
         return "\n".join(lines)
 
+    def __reduce__(self):  # keep the problems, not just the rendered text, across pickling
+        return type(self), (self.problems,)
+
     def to_json(self) -> dict:
-        return {"code": self.code,
-                "problems": [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.problems]}
+        """The body of an HTTP 422 / the CLI's JSON error output."""
+        problems = [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.problems]
+        return {"code": self.code, "problems": problems}
 
 
 def _problem_order(problem: InputProblem) -> tuple:
-    """Document order: `history[2]` before `history[10]`, a parent before its fields."""
+    """By path, list indices numerically (`history[2]` before `history[10]`), a parent before its fields."""
     parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", problem.path)
     key = tuple((0, int(index), "") if index else (1, 0, name) for index, name in parts)
     return key, problem.message_zh, problem.message_en
@@ -196,8 +200,10 @@ def _validate(raw: Any) -> tuple[str | None, Any, list[Found]]:
         return None, doc, found + [Found((), *msg.not_an_object(doc), "type")]
     kind = doc.get("kind", CLAIM)
     if not (isinstance(kind, str) and kind in SCHEMA_FILES):
-        return None, doc, found + [Found(("kind",), *msg.unknown_kind(kind, list(SCHEMA_FILES)), "kind")]
-    unreadable = {f.path for f in found}
+        if not any(f.path == ("kind",) for f in found):
+            found.append(Found(("kind",), *msg.unknown_kind(kind, list(SCHEMA_FILES)), "kind"))
+        return None, doc, found
+    unreadable = {f.path for f in found if f.keyword == "number"}  # replaced by null in `_clean`
     found += [f for f in _schema_problems(_validator(kind), doc) if f.path not in unreadable]
     root = _schema(kind)
     found += _field_problems(doc, root, {f.path for f in found})
@@ -343,15 +349,16 @@ _SAME_DAY_CARE = ("outpatient", "chronic_outpatient", "pharmacy")
 
 def _claim_checks(r: _Reader) -> Iterator[Found]:
     admission, discharge = r.date("visit", "admission_date"), r.date("visit", "discharge_date")
+    admission_name = r.name("visit", "admission_date")
     if admission and discharge:
         care = r.get("visit", "kind")
         if discharge < admission:
-            yield Found(("visit", "discharge_date"), *msg.not_before(discharge, r.name("visit", "admission_date"), admission), "order")
+            yield Found(("visit", "discharge_date"), *msg.not_before(discharge, admission_name, admission), "order")
         elif discharge != admission and care in _SAME_DAY_CARE:
             yield Found(("visit", "discharge_date"), *msg.same_day(care, admission, discharge), "order")
     settled = r.date("visit", "settled_on")  # only when given: the default (discharge) is checked above
     if admission and settled and settled < admission:
-        yield Found(("visit", "settled_on"), *msg.not_before(settled, r.name("visit", "admission_date"), admission), "order")
+        yield Found(("visit", "settled_on"), *msg.not_before(settled, admission_name, admission), "order")
     birth = r.date("insured", "birth_date")
     if birth and admission and birth > admission:
         yield Found(("insured", "birth_date"), *msg.born_after(birth, admission), "order")

@@ -135,12 +135,12 @@ def from_schema_error(error: ValidationError) -> list[Found]:
     keyword = str(error.validator)
     instance, value, schema = error.instance, error.validator_value, error.schema
     note_zh, note_en = _note(schema)
-    if keyword == "required":
+    if keyword == "required":  # one error per missing name; listing all of them again is harmless, doubles merge
         return [
             Found((*path, name), f"缺少必填字段 {format_path((*path, name))}{note_zh}",
                   f"missing required field {format_path((*path, name))}{note_en}", keyword)
             for name in value
-            if isinstance(instance, dict) and name not in instance and error.message == f"{name!r} is a required property"
+            if isinstance(instance, dict) and name not in instance
         ]
     if keyword == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))

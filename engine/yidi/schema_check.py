@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match, relevance
+from jsonschema.exceptions import ValidationError
 
 from .diagnostics import Diagnostic, sort_diagnostics
 from .source import LocatedDocument
@@ -67,18 +67,28 @@ def _custom(error: ValidationError) -> bool:
 def _leaves(error: ValidationError) -> list[ValidationError]:
     """The error(s) worth reporting for one anyOf/oneOf failure.
 
-    Like jsonschema's best_match, go down into the alternative that got
-    furthest; stop at a subschema that explains itself with x-message-zh,
-    and keep a pure "one of these types" failure whole.
+    An officer meant one of the alternatives; report only the errors of
+    the one that fits best: the instance has its type, its const/enum
+    "discriminator" keys match, it has the fewest errors, and (as in
+    jsonschema's best_match) it got deepest. A subschema that explains
+    itself with x-message-zh, or a pure "one of these types" failure, is
+    reported whole.
     """
     if _custom(error) or not error.context:
         return [error]
-    best = best_match([error])
-    if best is not error:
-        return _leaves(best)
     if all(e.validator == "type" and not e.relative_path for e in error.context):
         return [error]
-    return _leaves(sorted(error.context, key=relevance)[0])
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+
+    def fit(errors: list[ValidationError]):
+        wrong_type = any(e.validator == "type" and not e.relative_path for e in errors)
+        mismatched = sum(e.validator in ("const", "enum") for e in errors)
+        return (wrong_type, mismatched, len(errors), -max(len(e.path) for e in errors))
+
+    best = min(branches.values(), key=fit)
+    return [leaf for sub in best for leaf in _leaves(sub)]
 
 
 # --------------------------------------------------------------------------

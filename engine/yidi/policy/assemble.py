@@ -141,6 +141,8 @@ def _check_bounds(param: Parameter, definitions: list[Parameter], problems: list
 def _check_overrides(rules: Mapping[str, Rule], problems: list[Diagnostic]) -> None:
     for rule in rules.values():
         for i, target in enumerate(rule.overrides):
+            if target == "*":
+                continue
             at = rule.overrides_positions[i] if i < len(rule.overrides_positions) else rule.position
             other = rules.get(target)
             if other is None:

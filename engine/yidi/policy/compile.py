@@ -240,7 +240,10 @@ def _window(rule: Rule, pool: ConstantPool) -> str:
 def _exceptions(indices: list[int], rules, ids) -> dict[int, set[int]]:
     """For each rule, every rule (same variable) that overrides it, directly or not."""
     direct: dict[int, set[int]] = {i: set() for i in indices}
+    sweeping = [i for i in indices if "*" in rules[i].overrides]
     for i in indices:
+        if i not in sweeping:
+            direct[i].update(sweeping)  # `overrides: ["*"]` wins over every other rule of the variable
         for target in rules[i].overrides:
             j = ids.get(target)
             if j is not None and j in direct:
