@@ -206,6 +206,23 @@ def test_decision_schema_accepts_the_contract_answers_and_rejects_broken_ones():
     assert not validator.is_valid({k: v for k, v in DECISION.items() if k != "treatment"})
 
 
+@pytest.mark.parametrize("trace", ["full", "ids"])
+def test_engine_answers_match_the_decision_schema(engine, trace):
+    """The schema is the contract services code against; the engine's real answers must satisfy it."""
+    from yidi.jsonout import dumps
+
+    validator = Draft202012Validator(json.loads(schema_path("decision.schema.json").read_text(encoding="utf-8")))
+    inputs = [
+        CLAIM, claim(filing=dict(FILING)), claim(**{"insured.birth_date": "2025-03-01"}),
+        claim(**{"visit.region": "410100", "visit.kind": "outpatient", "visit.discharge_date": "2025-03-05"}),
+        REQUEST, request(action="change", new=dict(FILING)), request(action="file", new=dict(FILING), current=None),
+    ]
+    for document in inputs:
+        answer = load_json(dumps(engine.evaluate(document, trace=trace)))
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(answer)]
+        assert errors == [], (document["id"], errors)
+
+
 # ---- JSON text ----------------------------------------------------------------------------
 
 

@@ -210,3 +210,11 @@ def test_add_months_follows_the_contract_convention():
 ])
 def test_region_covers(filed, visited, covers):
     assert region_covers(filed, visited) is covers
+
+
+def test_every_function_is_documented_for_officers():
+    from .conftest import ROOT
+
+    reference = (ROOT / "docs" / "dsl.md").read_text(encoding="utf-8")
+    for function in FUNCTIONS.values():
+        assert f"`{function.signature}`" in reference, f"docs/dsl.md does not list {function.name}"

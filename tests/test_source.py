@@ -351,3 +351,18 @@ def test_offset_position_points_at_the_same_character(case):
         previous = key
     end = node.offset_position(len(value))
     assert previous is None or (end.line, end.column) > previous
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from(list("ab:- \n'\"|>#[]{},&*!?\\\t1.新")), max_size=40))
+def test_any_text_loads_or_gives_diagnostics(text):
+    """Whatever an officer types, the loader answers with data or diagnostics."""
+    try:
+        doc = load(text)
+    except DiagnosticError as exc:
+        assert exc.diagnostics and all(d.file == "p.yaml" for d in exc.diagnostics)
+        return
+    for node in doc.nodes.values():
+        for offset in range(-1, 3):
+            pos = node.offset_position(offset)
+            assert pos.line >= 1 and pos.column >= 1

@@ -105,8 +105,9 @@ def _common(doc, values, fired, compiled: CompiledPolicy, version: int, how: str
 def build_decision(doc, d, values, fired, compiled: CompiledPolicy, version: int, how: str, revision: str, trace: str) -> dict[str, Any]:
     entries, interpretation, illustrative_value = _common(doc, values, fired, compiled, version, how, trace, "claim")
     flags = [name[len("flags."):] for name in ("flags.audit_referral_eligible", "flags.chronic_not_direct") if values.get(name)]
-    table = values.get("@benefit", {}).get("@table") if isinstance(values.get("@benefit"), dict) else None
-    if table is not None and values.get("ratio") is not None:
+    table = values["@benefit"]["@table"] if "@benefit" in values else None
+    program = compiled.programs["claim"]
+    if table is not None and any(program.rule_reads_benefit[i] for i in fired):
         if table.illustrative:
             flags.append("benefit_table_illustrative")
         if trace == "full":

@@ -45,6 +45,7 @@ class Program:
     source: str
     function: Any                              # evaluate(d, p, B, t, on) -> dict of variable values
     line_rules: Mapping[int, int]              # generated line → rule index
+    rule_reads_benefit: tuple[bool, ...]       # which rules read the benefit table
 
 
 def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]) -> Program | None:
@@ -88,8 +89,9 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     params_used = tuple(
         frozenset().union(*(c.params_used for c in pair if isinstance(c, CheckedExpr))) for pair in checked
     )
+    reads_benefit = tuple(any(isinstance(c, CheckedExpr) and _reads_benefit(c) for c in pair) for pair in checked)
     return Program(kind, layered.policy.id, tuple(rules), params_used, tuple(order), tuple(inputs), source,
-                   namespace["evaluate"], line_rules)
+                   namespace["evaluate"], line_rules, reads_benefit)
 
 
 def _all_outputs() -> dict[str, Output]:
