@@ -29,12 +29,12 @@ import jsonschema
 from jsonschema import Draft202012Validator
 
 from . import documents_messages as msg
+from .resources import schema_file
 from .documents_messages import Found, Path, format_path
 
 CLAIM, FILING_REQUEST = "claim", "filing_request"
 SCHEMA_FILES = {CLAIM: "claim.schema.json", FILING_REQUEST: "filing-request.schema.json"}
 
-_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -80,19 +80,8 @@ def _problem_order(problem: InputProblem) -> tuple:
 
 
 def schema_path(name: str) -> pathlib.Path:
-    """Where schema `name` lives: `schemas/` of a source checkout, else the installed package's data.
-
-    A checkout (`engine/yidi/`) is tried first so an edited schema is never
-    shadowed by a stale packaged copy.
-    """
-    candidates = []
-    if _PACKAGE_DIR.parent.name == "engine":
-        candidates.append(_PACKAGE_DIR.parent.parent / "schemas" / name)
-    candidates.append(_PACKAGE_DIR / "_data" / "schemas" / name)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"schema {name} not found; looked in: " + ", ".join(str(c) for c in candidates))
+    """Where schema `name` lives (see yidi.resources)."""
+    return schema_file(name)
 
 
 # ---- JSON text ------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Where the shipped schemas and policies are.
 
-In an installed wheel they are package data under `yidi/_data/`; in a source
-checkout (and an editable install) they are the top-level `schemas/` and
-`policies/` folders of the repository. Nothing else is searched.
+In a source checkout (and an editable install) they are the top-level
+`schemas/` and `policies/` folders of the repository, tried first so an
+edited file is never shadowed by a stale packaged copy; in an installed
+wheel they are package data under `yidi/_data/`. Nothing else is searched.
 """
 
 from __future__ import annotations
@@ -12,13 +13,27 @@ import pathlib
 _PACKAGE = pathlib.Path(__file__).resolve().parent
 
 
+def _candidates(name: str) -> list[pathlib.Path]:
+    found = []
+    if _PACKAGE.parent.name == "engine":  # engine/yidi inside a checkout
+        found.append(_PACKAGE.parent.parent / name)
+    found.append(_PACKAGE / "_data" / name)
+    return found
+
+
 def data_dir(name: str) -> pathlib.Path:
     """The shipped `schemas` or `policies` folder."""
-    for candidate in (_PACKAGE / "_data" / name, _PACKAGE.parent.parent / name):
+    candidates = _candidates(name)
+    for candidate in candidates:
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"yidi: shipped folder {name!r} not found (looked in {_PACKAGE / '_data'} and the source tree)")
+    raise FileNotFoundError(f"yidi: shipped folder {name!r} not found; looked in: " + ", ".join(map(str, candidates)))
 
 
 def schema_file(name: str) -> pathlib.Path:
-    return data_dir("schemas") / name
+    """A shipped JSON Schema file by name (`claim.schema.json`, …)."""
+    candidates = [folder / name for folder in _candidates("schemas")]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"schema {name} not found; looked in: " + ", ".join(map(str, candidates)))
