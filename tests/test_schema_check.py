@@ -341,3 +341,11 @@ def test_schemas_are_closed_and_titled_in_chinese(schema):
             for name, prop in node["properties"].items():
                 assert CJK.search(prop.get("title", "")), f"{where}/{name} needs a Chinese title"
                 assert CJK.search(prop.get("description", "")), f"{where}/{name} needs a Chinese description"
+
+
+def test_overrides_star_and_rule_ids():
+    assert check(GOOD.replace("overrides: [national.treatment-other-temporary, national.treatment-unfiled]",
+                              'overrides: ["*"]')) == []
+    text = GOOD.replace("national.treatment-unfiled]", "National.Unfiled]")
+    d = only(check(text))
+    assert (d.code, d.line, d.column) == ("bad-value", *line_col(text, "National.Unfiled"))
