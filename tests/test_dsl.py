@@ -218,3 +218,16 @@ def test_every_function_is_documented_for_officers():
     reference = (ROOT / "docs" / "dsl.md").read_text(encoding="utf-8")
     for function in FUNCTIONS.values():
         assert f"`{function.signature}`" in reference, f"docs/dsl.md does not list {function.name}"
+
+
+@pytest.mark.parametrize(("start", "months", "end"), [
+    (D(2025, 1, 1), 6, D(2025, 6, 30)),
+    (D(2025, 3, 1), 6, D(2025, 8, 31)),
+    (D(2025, 8, 31), 6, D(2026, 2, 28)),
+    (D(2023, 8, 30), 6, D(2024, 2, 29)),
+    (D(2025, 6, 15), 6, D(2025, 12, 14)),
+])
+def test_window_end_counts_months_like_the_civil_code(start, months, end):
+    from yidi.dsl.functions import window_end
+
+    assert window_end(start, Decimal(months)) == end

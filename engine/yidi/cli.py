@@ -87,6 +87,7 @@ def _load(args, paths=None) -> tuple[Engine | None, pathlib.Path]:
 
 
 def cmd_validate(args) -> int:
+    from .policy.coverage import build_matrix
     from .testing import load_cases
 
     engine, root = _load(args, args.paths)
@@ -94,15 +95,17 @@ def cmd_validate(args) -> int:
         return EXIT_PROBLEMS
     problems: list[Diagnostic] = []
     cases = load_cases(engine, root, problems)
+    matrix = build_matrix(engine.policies, root, cases, problems)
     if problems:
         _print_diagnostics(problems, args, root)
         return EXIT_PROBLEMS
     count = len(engine.policies.policies)
     if args.format == "json":
-        print(json.dumps({"diagnostics": [], "policies": count, "cases": len(cases), "revision": engine.revision}))
+        print(json.dumps({"diagnostics": [], "policies": count, "cases": len(cases), "clauses": len(matrix), "revision": engine.revision}))
     else:
-        print(_t(args.lang, f"通过：{count} 个政策、{len(cases)} 个测试用例（{root}，版本 {engine.revision}）",
-                 f"ok: {count} policies, {len(cases)} test cases ({root}, revision {engine.revision})"))
+        encoded = sum(1 for row in matrix if not row.not_encoded)
+        print(_t(args.lang, f"通过：{count} 个政策、{len(matrix)} 条条款（已编码 {encoded} 条，均有测试）、{len(cases)} 个测试用例（{root}，版本 {engine.revision}）",
+                 f"ok: {count} policies, {len(matrix)} clauses ({encoded} encoded, all tested), {len(cases)} test cases ({root}, revision {engine.revision})"))
     return EXIT_OK
 
 

@@ -94,6 +94,22 @@ def add_months(day: datetime.date, months: Decimal) -> datetime.date:
     return datetime.date(year, month + 1, min(day.day, last))
 
 
+def window_end(start: datetime.date, months: Decimal) -> datetime.date:
+    """Last day of an N-month window starting on `start` (contract §5).
+
+    The day before the same day-of-month N months later; where that month has
+    no such day (a window starting 08-31), the window ends on that month's
+    last day, as 民法典 第二百零三条 counts periods without a corresponding date.
+    """
+    n = int(months)
+    index = start.year * 12 + (start.month - 1) + n
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    if start.day > last:
+        return datetime.date(year, month + 1, last)
+    return datetime.date(year, month + 1, start.day) - datetime.timedelta(days=1)
+
+
 def _round(value: Decimal, places: Decimal) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
 
@@ -138,6 +154,8 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
              _fixed((_D, _N), _D), lambda d, n: d + datetime.timedelta(days=int(n))),
     Function("add_months", "add_months(日期, 月数) → 日期", "日期加若干月（同日；该月无此日取月末）",
              _fixed((_D, _N), _D), add_months),
+    Function("window_end", "window_end(开始日期, 月数) → 日期", "N个月有效期的最后一日（对应日前一日；无对应日的为该月末日）",
+             _fixed((_D, _N), _D), window_end),
     Function("year", "year(日期) → 数字", "日期所在年份",
              _fixed((_D,), _N), lambda d: Decimal(d.year)),
     Function("min", "min(a, b, …) → 数字或日期", "最小值", _same_kind_varargs((NUMBER, DATE)), min),
