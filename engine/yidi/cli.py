@@ -12,6 +12,7 @@ tree, else the tree shipped with the package. Messages are Chinese unless
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import pathlib
 import sys
@@ -213,7 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="只运行这些目录或文件中的用例")
     p.add_argument("-v", "--verbose", action="store_true", help="逐条列出用例")
     p.set_defaults(func=cmd_test)
+
+    for module_name in EXTENSIONS:
+        importlib.import_module(module_name).register(sub, common)
     return parser
+
+
+# Further commands live in their own modules; each defines
+# `register(subparsers, common_parser)` that adds its sub-command.
+EXTENSIONS: tuple[str, ...] = ()
 
 
 def main(argv: list[str] | None = None) -> int:
