@@ -34,13 +34,13 @@ def _policy_block(compiled: CompiledPolicy, revision: str) -> dict[str, Any]:
             "documents": list(compiled.layered.documents), "revision": revision}
 
 
-def _selection_entry(doc: Mapping[str, Any], compiled: CompiledPolicy, how: str) -> dict[str, Any]:
+def _selection_entry(d: Mapping[str, Any], compiled: CompiledPolicy, how: str) -> dict[str, Any]:
     policy = compiled.layered.policy
     return {
         "rule": "yidi.policy-selection",
         "source": SELECTION_SOURCE,
         "says": SELECTION_SAYS,
-        "explanation": f"参保地 {doc['insured']['region']}：{_HOW_ZH[how]}，采用 {policy.name}（{policy.id}，{policy.file}）",
+        "explanation": f"参保地 {d['insured.region']}：{_HOW_ZH[how]}，采用 {policy.name}（{policy.id}，{policy.file}）",
         "variable": "policy",
         "value": policy.id,
     }
@@ -79,12 +79,12 @@ def _rule_entry(rule: Rule, value: Any, params: frozenset[str], provenance) -> d
     return entry
 
 
-def _common(doc, values, fired, compiled: CompiledPolicy, version: int, how: str, trace: str, kind: str):
+def _common(d, values, fired, compiled: CompiledPolicy, version: int, how: str, trace: str, kind: str):
     """Trace entries and provenance flags shared by decisions and filing answers."""
     program = compiled.programs[kind]
     provenance = compiled.versions.provenance[version]
     interpretation = illustrative_value = False
-    entries: list[Any] = [_selection_entry(doc, compiled, how)] if trace == "full" else ["yidi.policy-selection"]
+    entries: list[Any] = [_selection_entry(d, compiled, how)] if trace == "full" else ["yidi.policy-selection"]
     for index in fired:
         rule = program.rules[index]
         params = program.rule_params[index]
@@ -102,8 +102,8 @@ def _common(doc, values, fired, compiled: CompiledPolicy, version: int, how: str
     return entries, interpretation, illustrative_value
 
 
-def build_decision(doc, d, values, fired, compiled: CompiledPolicy, version: int, how: str, revision: str, trace: str) -> dict[str, Any]:
-    entries, interpretation, illustrative_value = _common(doc, values, fired, compiled, version, how, trace, "claim")
+def build_decision(d, values, fired, compiled: CompiledPolicy, version: int, how: str, revision: str, trace: str) -> dict[str, Any]:
+    entries, interpretation, illustrative_value = _common(d, values, fired, compiled, version, how, trace, "claim")
     flags = [name[len("flags."):] for name in ("flags.audit_referral_eligible", "flags.chronic_not_direct") if values.get(name)]
     table = values["@benefit"]["@table"] if "@benefit" in values else None
     program = compiled.programs["claim"]
@@ -129,7 +129,7 @@ def build_decision(doc, d, values, fired, compiled: CompiledPolicy, version: int
     if interpretation:
         flags.append("interpretation_applied")
     return {
-        "claim_id": doc["id"],
+        "claim_id": d["id"],
         "policy": _policy_block(compiled, revision),
         "scope": values["scope"],
         "route": values["route"],
@@ -149,15 +149,15 @@ def build_decision(doc, d, values, fired, compiled: CompiledPolicy, version: int
     }
 
 
-def build_answer(doc, values, fired, compiled: CompiledPolicy, version: int, how: str, revision: str, trace: str) -> dict[str, Any]:
-    entries, interpretation, illustrative_value = _common(doc, values, fired, compiled, version, how, trace, "filing_request")
+def build_answer(d, values, fired, compiled: CompiledPolicy, version: int, how: str, revision: str, trace: str) -> dict[str, Any]:
+    entries, interpretation, illustrative_value = _common(d, values, fired, compiled, version, how, trace, "filing_request")
     flags = []
     if illustrative_value:
         flags.append("illustrative_value_used")
     if interpretation:
         flags.append("interpretation_applied")
     return {
-        "request_id": doc["id"],
+        "request_id": d["id"],
         "policy": _policy_block(compiled, revision),
         "allowed": values["allowed"],
         "earliest_date": values["earliest_date"],

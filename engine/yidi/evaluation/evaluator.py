@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..documents import normalize_document
+from ..fastcheck import check_fast
 from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
 from ..policy.tree import CompiledPolicy, PolicySet
 from .decision import build_answer, build_decision
@@ -51,14 +52,30 @@ class Evaluator:
                     self._flatten[kind] = _flattener(program.input_paths)
 
     def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
-        """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot)."""
-        return self.evaluate_normalized(normalize_document(raw), trace)
+        """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot).
+
+        Valid documents take the generated fast check; anything it does not
+        accept goes through the thorough validator, which explains every problem.
+        """
+        flat = check_fast(raw)
+        if flat is None:
+            flat = self.flatten(normalize_document(raw))
+        return self.evaluate_flat(flat, trace)
+
+    def flatten(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """A normalised document as {path: value}, the form compiled policies read."""
+        d = self._flatten[doc["kind"]](doc)
+        d["kind"] = doc["kind"]
+        d["id"] = doc["id"]
+        return d
 
     def evaluate_normalized(self, doc: Mapping[str, Any], trace: str = FULL) -> dict[str, Any]:
-        kind = doc["kind"]
-        compiled, how = self.policies.for_region(doc["insured"]["region"])
+        return self.evaluate_flat(self.flatten(doc), trace)
+
+    def evaluate_flat(self, d: dict[str, Any], trace: str = FULL) -> dict[str, Any]:
+        kind = d["kind"]
+        compiled, how = self.policies.for_region(d["insured.region"])
         program = compiled.programs[kind]
-        d = self._flatten[kind](doc)
         on = d[SETTLEMENT_DATE[kind]]
         version = compiled.versions.index(on)
         fired: list[int] = []
@@ -69,8 +86,8 @@ class Evaluator:
         except Exception as exc:  # a rule failed at run time: say which one
             raise _runtime_error(program, exc) from exc
         if kind == CLAIM:
-            return build_decision(doc, d, values, fired, compiled, version, how, self.policies.revision, trace)
-        return build_answer(doc, values, fired, compiled, version, how, self.policies.revision, trace)
+            return build_decision(d, values, fired, compiled, version, how, self.policies.revision, trace)
+        return build_answer(d, values, fired, compiled, version, how, self.policies.revision, trace)
 
 
 def _runtime_error(program, exc: Exception) -> EvaluationError:

@@ -1,0 +1,91 @@
+"""The fast path accepts only what the thorough path accepts, and gives the same document."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yidi import InputError
+from yidi.documents import normalize_document
+from yidi.fastcheck import check_fast, checker
+
+from .test_properties import henan_claims
+
+OBJECT_KEYS = {"insured", "filing", "visit", "costs", "current", "new"}
+
+
+def comparable(flat):
+    return {k: v for k, v in flat.items() if k not in OBJECT_KEYS}
+
+
+def thorough(engine, doc):
+    return comparable(engine._evaluator.flatten(normalize_document(doc)))
+
+
+def test_both_kinds_have_a_fast_checker():
+    assert checker("claim") is not None and checker("filing_request") is not None
+
+
+@st.composite
+def mutated_claims(draw):
+    """Valid claims, then one change that may or may not make them invalid."""
+    claim = copy.deepcopy(draw(henan_claims()))
+    section = draw(st.sampled_from(["insured", "visit", "costs", "filing", None]))
+    target = claim if section is None or section not in claim else claim[section]
+    if target is None:
+        return claim
+    key = draw(st.sampled_from(sorted(target) + ["extra", "kind", "settled_on"]))
+    change = draw(st.sampled_from(["drop", "null", "string", "number", "float", "bool", "list", "bad-date", "negative", "cents3"]))
+    replacement = {
+        "null": None, "string": "x", "number": 3, "float": 1.5, "bool": True, "list": [], "bad-date": "2025-02-30",
+        "negative": Decimal("-1"), "cents3": Decimal("1.005"),
+    }
+    if change == "drop":
+        target.pop(key, None)
+    else:
+        target[key] = replacement[change]
+    return claim
+
+
+@settings(max_examples=600, deadline=None)
+@given(mutated_claims())
+def test_fast_path_never_accepts_what_the_thorough_path_rejects(engine, claim):
+    fast = check_fast(claim)
+    try:
+        expected = thorough(engine, claim)
+    except InputError:
+        assert fast is None, f"fast path accepted an invalid document: {claim}"
+        return
+    if fast is not None:
+        assert comparable(fast) == expected
+
+
+@pytest.mark.parametrize("document", [
+    {"kind": "filing_request", "id": "F1", "insured": {"region": "410100", "scheme": "resident"}, "action": "file", "on": "2025-01-01"},
+    {"kind": "filing_request", "id": "F1", "insured": {"region": "410100", "scheme": "resident"}, "action": "cancel", "on": "2025-01-01",
+     "history": [{"type": "referral", "start_date": "2025-02-01", "cancelled_on": "2025-01-01"}]},
+    {"kind": "claim", "id": "C1", "insured": {"region": "410100", "scheme": "employee"},
+     "visit": {"kind": "inpatient", "region": "110000", "networked": True, "admission_date": "2025-01-02",
+               "discharge_date": "2025-01-03", "settled_on": None}, "costs": {"total": 1, "in_scope": 1}},
+    {"kind": "claim", "id": "C1", "insured": {"region": "410100", "scheme": "employee"},
+     "visit": {"kind": "outpatient", "region": "110000", "networked": True, "admission_date": "2025-01-02",
+               "discharge_date": "2025-01-03"}, "costs": {"total": 1, "in_scope": 2}},
+])
+def test_fast_path_refuses_documents_with_problems(document):
+    assert check_fast(document) is None
+    with pytest.raises(InputError):
+        normalize_document(document)
+
+
+def test_fast_and_thorough_agree_on_a_filing_request(engine):
+    document = {
+        "kind": "filing_request", "id": "F2", "insured": {"region": "410100", "scheme": "resident"}, "action": "file",
+        "on": "2025-10-20", "new": {"type": "long_term_resident", "basis": "commitment", "region": "320500", "start_date": "2025-10-20"},
+        "history": [{"type": "long_term_resident", "basis": "commitment", "start_date": "2023-01-04", "cancelled_on": "2024-02-01"}],
+    }
+    fast = check_fast(document)
+    assert fast is not None and comparable(fast) == thorough(engine, document)
