@@ -119,7 +119,8 @@ class _Generator:
             if "minimum" in schema:
                 self.emit(indent, f"if {src} < {self.const(Decimal(str(schema['minimum'])))}: return None")
             if "x-yidi-decimals" in schema:
-                self.emit(indent, f"if places({src}) > {int(schema['x-yidi-decimals'])}: return None")
+                limit = int(schema["x-yidi-decimals"])
+                self.emit(indent, f"if type({src}) is Decimal and {src}.as_tuple().exponent < {-limit} and places({src}) > {limit}: return None")
             self.emit(indent, f"{out} = {src}" if kind == "integer" else f"{out} = Decimal({src})")
         elif kind == "boolean":
             self.emit(indent, f"if type({src}) is not bool: return None")
@@ -243,6 +244,11 @@ def checker(kind: str) -> Callable[[Any], Flat | None] | None:
     return namespace["check"]
 
 
+@functools.lru_cache(maxsize=256)
+def _key(path: tuple) -> str:
+    return ".".join(path)
+
+
 class _FlatReader:
     """The thorough path's cross-field checks, reading a flat document."""
 
@@ -253,7 +259,7 @@ class _FlatReader:
         if len(path) >= 2 and isinstance(path[1], int):  # history[i].field
             items = self.flat.get(path[0])
             return items[path[1]].get(path[2]) if len(path) == 3 else items[path[1]]
-        return self.flat.get(".".join(path), absent)  # type: ignore[arg-type]
+        return self.flat.get(_key(path), absent)
 
     def date(self, *path: str | int) -> datetime.date | None:
         return self.get(*path)

@@ -6,6 +6,11 @@ and the value, where the rule is written, and — when it rests on one — the
 interpretation and the parameter values (with their own sources) it read.
 With `trace="ids"` only the rule ids are listed, which is what a batch run
 over millions of claims usually wants.
+
+Everything that does not depend on the claim (rule ids, which rules imply a
+flag, the static part of each trace entry) is prepared once per policy,
+document kind and parameter version (`Explainer`), so a decision costs little
+more than the rules themselves.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from ..policy.tree import CompiledPolicy
 # The rule that chooses the policy is the national principle itself.
 SELECTION_SOURCE = "医保发〔2022〕22号 六"
 SELECTION_SAYS = "执行参保地规定的基金起付标准、支付比例、最高支付限额等有关政策（就医地目录、参保地政策）"
+SELECTION_ID = "yidi.policy-selection"
 
 _HOW_ZH = {
     "exact": "参保地区划有本级政策",
@@ -27,143 +33,149 @@ _HOW_ZH = {
     "national": "参保地所在省无政策，适用国家基线政策",
 }
 
-
-def _policy_block(compiled: CompiledPolicy, revision: str) -> dict[str, Any]:
-    policy = compiled.layered.policy
-    return {"id": policy.id, "region": policy.region, "name": policy.name,
-            "documents": list(compiled.layered.documents), "revision": revision}
+_CLAIM_FLAGS = ("flags.audit_referral_eligible", "flags.chronic_not_direct")
 
 
-def _selection_entry(d: Mapping[str, Any], compiled: CompiledPolicy, how: str) -> dict[str, Any]:
-    policy = compiled.layered.policy
-    return {
-        "rule": "yidi.policy-selection",
-        "source": SELECTION_SOURCE,
-        "says": SELECTION_SAYS,
-        "explanation": f"参保地 {d['insured.region']}：{_HOW_ZH[how]}，采用 {policy.name}（{policy.id}，{policy.file}）",
-        "variable": "policy",
-        "value": policy.id,
-    }
+def _parameter_item(name: str, origin) -> dict[str, Any]:
+    item: dict[str, Any] = {"name": name, "value": origin.value}
+    if origin.source is not None:
+        item["source"] = origin.source.label()
+    if origin.illustrative:
+        item["illustrative"] = True
+        if origin.note:
+            item["note"] = origin.note
+    if origin.interpretation:
+        item["interpretation"] = origin.interpretation
+    return item
 
 
-def _rule_entry(rule: Rule, value: Any, params: frozenset[str], provenance) -> dict[str, Any]:
+def _static_entry(rule: Rule, params: frozenset[str], provenance: Mapping[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "rule": rule.id,
         "source": rule.source.label(),
         "says": rule.source.says or rule.title,
         "title": rule.title,
         "variable": rule.sets,
-        "value": value,
+        "value": None,
         "file": rule.position.file,
         "line": rule.position.line,
     }
     if rule.interpretation:
         entry["interpretation"] = rule.interpretation
-    used = []
-    for name in sorted(params):
-        origin = provenance.get(name)
-        if origin is None:
-            continue
-        item: dict[str, Any] = {"name": name, "value": origin.value}
-        if origin.source is not None:
-            item["source"] = origin.source.label()
-        if origin.illustrative:
-            item["illustrative"] = True
-            if origin.note:
-                item["note"] = origin.note
-        if origin.interpretation:
-            item["interpretation"] = origin.interpretation
-        used.append(item)
+    used = [_parameter_item(name, provenance[name]) for name in sorted(params) if name in provenance]
     if used:
         entry["parameters"] = used
     return entry
 
 
-def _common(d, values, fired, compiled: CompiledPolicy, version: int, how: str, trace: str, kind: str):
-    """Trace entries and provenance flags shared by decisions and filing answers."""
-    program = compiled.programs[kind]
-    provenance = compiled.versions.provenance[version]
-    interpretation = illustrative_value = False
-    entries: list[Any] = [_selection_entry(d, compiled, how)] if trace == "full" else ["yidi.policy-selection"]
-    for index in fired:
-        rule = program.rules[index]
-        params = program.rule_params[index]
-        if rule.interpretation:
-            interpretation = True
-        for name in params:
-            origin = provenance.get(name)
-            if origin is not None:
-                interpretation = interpretation or bool(origin.interpretation)
-                illustrative_value = illustrative_value or origin.illustrative
-        if trace == "full":
-            entries.append(_rule_entry(rule, values[rule.sets], params, provenance))
-        else:
-            entries.append(rule.id)
-    return entries, interpretation, illustrative_value
+class Explainer:
+    """What one policy's program, for one parameter version, says about the rules that fire."""
+
+    def __init__(self, compiled: CompiledPolicy, kind: str, version: int, revision: str):
+        program = compiled.programs[kind]
+        provenance = compiled.versions.provenance[version]
+        policy = compiled.layered.policy
+        self.compiled = compiled
+        self.kind = kind
+        self.policy_block = {"id": policy.id, "region": policy.region, "name": policy.name,
+                             "documents": list(compiled.layered.documents), "revision": revision}
+        self.ids = tuple(rule.id for rule in program.rules)
+        self.sets = tuple(rule.sets for rule in program.rules)
+        self.entries = tuple(_static_entry(rule, program.rule_params[i], provenance) for i, rule in enumerate(program.rules))
+        interpretation, illustrative = set(), set()
+        for i, rule in enumerate(program.rules):
+            origins = [provenance[name] for name in program.rule_params[i] if name in provenance]
+            if rule.interpretation or any(o.interpretation for o in origins):
+                interpretation.add(i)
+            if any(o.illustrative for o in origins):
+                illustrative.add(i)
+        self.interpretation = frozenset(interpretation)
+        self.illustrative = frozenset(illustrative)
+        self.reads_benefit = frozenset(i for i, reads in enumerate(program.rule_reads_benefit) if reads)
+
+    def selection_entry(self, d: Mapping[str, Any], how: str) -> dict[str, Any]:
+        policy = self.compiled.layered.policy
+        return {
+            "rule": SELECTION_ID,
+            "source": SELECTION_SOURCE,
+            "says": SELECTION_SAYS,
+            "explanation": f"参保地 {d['insured.region']}：{_HOW_ZH[how]}，采用 {policy.name}（{policy.id}，{policy.file}）",
+            "variable": "policy",
+            "value": policy.id,
+        }
+
+    def trace(self, d, values, fired, how: str, full: bool) -> list[Any]:
+        if not full:
+            ids = self.ids
+            return [SELECTION_ID, *(ids[i] for i in fired)]
+        entries: list[Any] = [self.selection_entry(d, how)]
+        for i in fired:
+            entry = dict(self.entries[i])
+            entry["value"] = values[self.sets[i]]
+            entries.append(entry)
+        return entries
+
+    def provenance_flags(self, fired) -> list[str]:
+        flags = []
+        if not self.illustrative.isdisjoint(fired):
+            flags.append("illustrative_value_used")
+        if not self.interpretation.isdisjoint(fired):
+            flags.append("interpretation_applied")
+        return flags
+
+    def decision(self, d, values, fired, how: str, full: bool) -> dict[str, Any]:
+        trace = self.trace(d, values, fired, how, full)
+        flags = [name[6:] for name in _CLAIM_FLAGS if values[name]]
+        benefit = values.get("@benefit")
+        table = benefit["@table"] if benefit is not None else None
+        if table is not None and not self.reads_benefit.isdisjoint(fired):
+            if table.illustrative:
+                flags.append("benefit_table_illustrative")
+            trace.append(_benefit_entry(table, benefit) if full else table.id)
+        flags += self.provenance_flags(fired)
+        return {
+            "claim_id": d["id"],
+            "policy": dict(self.policy_block),
+            "scope": values["scope"],
+            "route": values["route"],
+            "filing_status": values["filing_status"],
+            "treatment": values["treatment"],
+            "catalog": values["catalog"],
+            "reduction_pp": values["reduction_pp"],
+            "ratio": values["ratio"],
+            "amounts": {
+                "in_scope": d["costs.in_scope"],
+                "deductible": values["amounts.deductible"],
+                "fund": values["amounts.fund"],
+                "personal": values["amounts.personal"],
+            },
+            "flags": flags,
+            "trace": trace,
+        }
+
+    def answer(self, d, values, fired, how: str, full: bool) -> dict[str, Any]:
+        return {
+            "request_id": d["id"],
+            "policy": dict(self.policy_block),
+            "allowed": values["allowed"],
+            "earliest_date": values["earliest_date"],
+            "reason": values["reason"],
+            "validity": {"start_date": values["validity.start_date"], "end_date": values["validity.end_date"]},
+            "filed_region": values["filed_region"],
+            "flags": self.provenance_flags(fired),
+            "trace": self.trace(d, values, fired, how, full),
+        }
 
 
-def build_decision(d, values, fired, compiled: CompiledPolicy, version: int, how: str, revision: str, trace: str) -> dict[str, Any]:
-    entries, interpretation, illustrative_value = _common(d, values, fired, compiled, version, how, trace, "claim")
-    flags = [name[len("flags."):] for name in ("flags.audit_referral_eligible", "flags.chronic_not_direct") if values.get(name)]
-    table = values["@benefit"]["@table"] if "@benefit" in values else None
-    program = compiled.programs["claim"]
-    if table is not None and any(program.rule_reads_benefit[i] for i in fired):
-        if table.illustrative:
-            flags.append("benefit_table_illustrative")
-        if trace == "full":
-            entries.append({
-                "rule": table.id,
-                "source": table.source.label() if table.source else "（示例待遇表，无公开出处）",
-                "says": table.note or table.title,
-                "title": table.title,
-                "variable": "benefit",
-                "value": {k: v for k, v in values["@benefit"].items() if not k.startswith("@")},
-                "file": table.position.file,
-                "line": table.position.line,
-                **({"illustrative": True} if table.illustrative else {}),
-            })
-        else:
-            entries.append(table.id)
-    if illustrative_value:
-        flags.append("illustrative_value_used")
-    if interpretation:
-        flags.append("interpretation_applied")
+def _benefit_entry(table, row: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "claim_id": d["id"],
-        "policy": _policy_block(compiled, revision),
-        "scope": values["scope"],
-        "route": values["route"],
-        "filing_status": values["filing_status"],
-        "treatment": values["treatment"],
-        "catalog": values["catalog"],
-        "reduction_pp": values["reduction_pp"],
-        "ratio": values["ratio"],
-        "amounts": {
-            "in_scope": d["costs.in_scope"],
-            "deductible": values["amounts.deductible"],
-            "fund": values["amounts.fund"],
-            "personal": values["amounts.personal"],
-        },
-        "flags": flags,
-        "trace": entries,
-    }
-
-
-def build_answer(d, values, fired, compiled: CompiledPolicy, version: int, how: str, revision: str, trace: str) -> dict[str, Any]:
-    entries, interpretation, illustrative_value = _common(d, values, fired, compiled, version, how, trace, "filing_request")
-    flags = []
-    if illustrative_value:
-        flags.append("illustrative_value_used")
-    if interpretation:
-        flags.append("interpretation_applied")
-    return {
-        "request_id": d["id"],
-        "policy": _policy_block(compiled, revision),
-        "allowed": values["allowed"],
-        "earliest_date": values["earliest_date"],
-        "reason": values["reason"],
-        "validity": {"start_date": values["validity.start_date"], "end_date": values["validity.end_date"]},
-        "filed_region": values["filed_region"],
-        "flags": flags,
-        "trace": entries,
+        "rule": table.id,
+        "source": table.source.label() if table.source else "（示例待遇表，无公开出处）",
+        "says": table.note or table.title,
+        "title": table.title,
+        "variable": "benefit",
+        "value": {k: v for k, v in row.items() if not k.startswith("@")},
+        "file": table.position.file,
+        "line": table.position.line,
+        **({"illustrative": True} if table.illustrative else {}),
     }

@@ -16,7 +16,7 @@ from ..documents import normalize_document
 from ..fastcheck import check_fast
 from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
 from ..policy.tree import CompiledPolicy, PolicySet
-from .decision import build_answer, build_decision
+from .decision import Explainer
 from .errors import EvaluationError
 
 FULL, IDS = "full", "ids"
@@ -45,11 +45,14 @@ class Evaluator:
         self.policies = policies
         self._flatten = {}
         self._lookups = {}
+        self._explainers: dict[tuple[str, str, int], Explainer] = {}
         for compiled in policies.policies.values():
             self._lookups[compiled.id] = compiled.benefits.function()
             for kind, program in compiled.programs.items():
                 if kind not in self._flatten:
                     self._flatten[kind] = _flattener(program.input_paths)
+                for version in range(len(compiled.versions.starts)):
+                    self._explainers[(compiled.id, kind, version)] = Explainer(compiled, kind, version, policies.revision)
 
     def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
         """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot).
@@ -85,9 +88,10 @@ class Evaluator:
             raise
         except Exception as exc:  # a rule failed at run time: say which one
             raise _runtime_error(program, exc) from exc
+        explainer = self._explainers[(compiled.id, kind, version)]
         if kind == CLAIM:
-            return build_decision(d, values, fired, compiled, version, how, self.policies.revision, trace)
-        return build_answer(d, values, fired, compiled, version, how, self.policies.revision, trace)
+            return explainer.decision(d, values, fired, how, trace == FULL)
+        return explainer.answer(d, values, fired, how, trace == FULL)
 
 
 def _runtime_error(program, exc: Exception) -> EvaluationError:

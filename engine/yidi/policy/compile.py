@@ -184,8 +184,13 @@ def _order(rules, checked, variables, outputs, layered, problems) -> list[str] |
 
 
 def _generate(kind, rules, checked, order, outputs, inputs):
+    """Write the policy's function. Per variable: each rule's condition, then
+    the Catala-style choice. Cheap shapes get cheap code: a variable set by one
+    unconditional rule is a plain assignment, the first candidate cannot
+    conflict with an earlier one, and literal values are compared directly.
+    """
     pool = ConstantPool()
-    lines = ["def evaluate(d, p, B, t, on):"]
+    lines = ["def evaluate(d, p, B, t, on):", "    fired = t.append"]
     line_rules: dict[int, int] = {}
     by_variable: dict[str, list[int]] = {}
     for index, rule in enumerate(rules):
@@ -201,25 +206,35 @@ def _generate(kind, rules, checked, order, outputs, inputs):
         local = variable_name(name)
         indices = by_variable.get(name, [])
         emit(f"# {name}")
-        for i in indices:
-            when, _ = checked[i]
-            condition = to_python(when, pool) if when is not None else "True"
-            window = _window(rules[i], pool)
-            emit(f"c{i} = {window}{condition}" if window else f"c{i} = {condition}", i)
-        exceptions = _exceptions(indices, rules, ids)
-        emit("w = -1")
-        for i in indices:
-            value = _value_code(checked[i][1], pool)
-            blockers = " or ".join(f"c{j}" for j in sorted(exceptions[i]))
-            emit(f"if c{i}{f' and not ({blockers})' if blockers else ''}:", i)
-            emit(f"    x = {value}", i)
-            emit(f"    if w >= 0 and x != {local}: conflict({name!r}, w, {i}, {local}, x)", i)
-            emit(f"    {local} = x; w = {i}; t.append({i})", i)
         output = outputs.get(name)
-        if output is not None and output.has_default:
-            emit(f"if w < 0: {local} = {_literal_code(output.default, pool)}")
+        fallback = (f"{local} = {_literal_code(output.default, pool)}" if output is not None and output.has_default
+                    else f"missing({name!r})")
+        conditions = {i: _condition_code(rules[i], checked[i][0], pool) for i in indices}
+        exceptions = _exceptions(indices, rules, ids)
+        if len(indices) == 1 and conditions[indices[0]] is None:
+            i = indices[0]
+            emit(f"{local} = {_value_code(checked[i][1], pool)}; fired({i})", i)
+        elif not indices:
+            emit(fallback)
         else:
-            emit(f"if w < 0: missing({name!r})")
+            for i in indices:
+                if conditions[i] is not None:
+                    emit(f"c{i} = {conditions[i]}", i)
+            emit("w = -1")
+            for position, i in enumerate(indices):
+                tests = [] if conditions[i] is None else [f"c{i}"]
+                blockers = [f"c{j}" if conditions[j] is not None else "True" for j in sorted(exceptions[i])]
+                if blockers:
+                    tests.append(f"not ({' or '.join(blockers)})")
+                emit(f"if {' and '.join(tests) or 'True'}:", i)
+                value = _value_code(checked[i][1], pool)
+                if position == 0:
+                    emit(f"    {local} = {value}; w = {i}; fired({i})", i)
+                else:
+                    emit(f"    x = {value}", i)
+                    emit(f"    if w >= 0 and x != {local}: conflict({name!r}, w, {i}, {local}, x)", i)
+                    emit(f"    {local} = x; w = {i}; fired({i})", i)
+            emit(f"if w < 0: {fallback}")
         if name == "benefit_care" and kind == CLAIM:
             emit(f"b = B(d, {local})")
     returned = ", ".join(f"{name!r}: {variable_name(name)}" for name in order)
@@ -230,13 +245,16 @@ def _generate(kind, rules, checked, order, outputs, inputs):
     return source, pool, line_rules
 
 
-def _window(rule: Rule, pool: ConstantPool) -> str:
+def _condition_code(rule: Rule, when, pool: ConstantPool) -> str | None:
+    """Python for "this rule applies", or None when it always does."""
     parts = []
     if rule.effective_from is not None:
         parts.append(f"{pool.name(rule.effective_from)} <= on")
     if rule.effective_until is not None:
         parts.append(f"on < {pool.name(rule.effective_until)}")
-    return " and ".join(parts) + " and " if parts else ""
+    if when is not None:
+        parts.append(to_python(when, pool))
+    return " and ".join(parts) if parts else None
 
 
 def _exceptions(indices: list[int], rules, ids) -> dict[int, set[int]]:
