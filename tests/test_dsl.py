@@ -231,3 +231,11 @@ def test_window_end_counts_months_like_the_civil_code(start, months, end):
     from yidi.dsl.functions import window_end
 
     assert window_end(start, Decimal(months)) == end
+
+
+def test_if_of_literals_fits_an_enumerated_variable():
+    env = Environment(inputs=ENV.inputs, variables={"treatment": enum_type(["local", "emergency"])})
+    checked = check(parse('if visit.emergency then "emergency" else "local"'), env, enum_type(["local", "emergency"]))
+    assert checked.type.enum == frozenset({"emergency", "local"})
+    with pytest.raises(ExpressionError):
+        check(parse('if visit.emergency then "emergncy" else "local"'), env, enum_type(["local", "emergency"]))

@@ -100,11 +100,13 @@ def _reject_constant(name: str) -> Any:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _Rejected(msg.duplicate_key(key))
-        seen[key] = value
+    seen = dict(pairs)
+    if len(seen) != len(pairs):  # rare: find the repeated key for the message
+        keys: set[str] = set()
+        for key, _ in pairs:
+            if key in keys:
+                raise _Rejected(msg.duplicate_key(key))
+            keys.add(key)
     return seen
 
 

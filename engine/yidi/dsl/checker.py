@@ -125,7 +125,9 @@ class _Checker:
         if isinstance(value, bool):
             return T_BOOL
         if isinstance(value, str):
-            return Type(STRING)
+            # A literal is its own one-value enumeration, so `if … then "emergency" else "local"`
+            # fits an enumerated output such as `treatment`.
+            return Type(STRING, enum=frozenset([value]))
         if hasattr(value, "isoformat"):
             return Type(DATE)
         return T_NUMBER
@@ -336,7 +338,9 @@ class _Checker:
             if other.kind == NULL and not this.optional:
                 self.error(node, "never-null", "此值永远不为空，与 null 比较没有意义", "this value is never null; comparing with null is pointless")
                 return T_BOOL
-            if this.enum is not None and isinstance(other_node, ast.Literal) and isinstance(other_node.value, str):
+            this_node = node.left if other_node is node.right else node.right
+            if (this.enum is not None and not isinstance(this_node, ast.Literal)
+                    and isinstance(other_node, ast.Literal) and isinstance(other_node.value, str)):
                 self._literal_in_enum(other_node, this)
         if not same_kind(left, right):
             self.error(node, "wrong-type", f"不能比较{left.zh()}与{right.zh()}", f"cannot compare {left.en()} with {right.en()}",
@@ -350,7 +354,7 @@ class _Checker:
         element = right.element
         if element is not None and element.kind != NULL and not same_kind(left, element):
             self.error(node, "wrong-type", f"不能在{right.zh()}中查找{left.zh()}", f"cannot look for {left.en()} in {right.en()}")
-        elif left.enum is not None and isinstance(node.right, ast.ListExpr):
+        elif left.enum is not None and not isinstance(node.left, ast.Literal) and isinstance(node.right, ast.ListExpr):
             for item in node.right.items:
                 if isinstance(item, ast.Literal) and isinstance(item.value, str):
                     self._literal_in_enum(item, left)
