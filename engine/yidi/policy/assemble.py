@@ -129,12 +129,12 @@ def _check_bounds(param: Parameter, definitions: list[Parameter], problems: list
                 if bounds.maximum is not None and number > bounds.maximum:
                     problems.append(_diag("outside-bounds",
                                           f"参数 {param.name} 的取值 {number} 超过 {holder.policy_id} 规定的上限 {bounds.maximum}{cited}",
-                                          f"parameter {param.name} value {number} exceeds the maximum {bounds.maximum} set by {holder.policy_id}",
+                                          f"parameter {param.name} value {number} exceeds the maximum {bounds.maximum} set by {holder.policy_id}{' (' + bounds.source.label() + ')' if bounds.source else ''}",
                                           value.position))
                 if bounds.minimum is not None and number < bounds.minimum:
                     problems.append(_diag("outside-bounds",
                                           f"参数 {param.name} 的取值 {number} 低于 {holder.policy_id} 规定的下限 {bounds.minimum}{cited}",
-                                          f"parameter {param.name} value {number} is below the minimum {bounds.minimum} set by {holder.policy_id}",
+                                          f"parameter {param.name} value {number} is below the minimum {bounds.minimum} set by {holder.policy_id}{' (' + bounds.source.label() + ')' if bounds.source else ''}",
                                           value.position))
 
 

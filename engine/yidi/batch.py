@@ -1,0 +1,213 @@
+"""`yidi batch IN.jsonl -o OUT.jsonl`: decide a stream of documents.
+
+Streaming and constant memory: lines are read, decided and written in
+chunks, with only a few chunks in flight at once. With `--workers N` the
+chunks go to N processes, each holding its own compiled Engine; answers are
+written in input order regardless. A line that is not a valid document, or
+that the policy cannot decide, goes to the error file with its line number
+and the run continues. A summary (counts by route and treatment, errors,
+throughput) ends the run.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import itertools
+import os
+import pathlib
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from .documents import InputError, load_json
+from .engine import Engine
+from .evaluation.errors import EvaluationError
+from .jsonout import dump_bytes
+
+CHUNK = 2000
+
+
+@dataclasses.dataclass
+class Summary:
+    lines: int = 0
+    decided: int = 0
+    errors: int = 0
+    by_route: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    by_treatment: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    by_kind: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    seconds: float = 0.0
+
+    def add(self, other: Summary) -> None:
+        self.lines += other.lines
+        self.decided += other.decided
+        self.errors += other.errors
+        self.by_route.update(other.by_route)
+        self.by_treatment.update(other.by_treatment)
+        self.by_kind.update(other.by_kind)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lines": self.lines, "decided": self.decided, "errors": self.errors,
+                "by_route": dict(self.by_route), "by_treatment": dict(self.by_treatment), "by_kind": dict(self.by_kind),
+                "seconds": round(self.seconds, 3),
+                "per_second": round(self.decided / self.seconds) if self.seconds else None}
+
+    def render(self, lang: str = "zh") -> str:
+        rate = f"{self.decided / self.seconds:,.0f}" if self.seconds else "—"
+        routes = "、".join(f"{k} {v}" for k, v in self.by_route.most_common())
+        treatments = "、".join(f"{k} {v}" for k, v in self.by_treatment.most_common())
+        if lang == "en":
+            return (f"{self.lines} lines: {self.decided} decided, {self.errors} errors, {self.seconds:.2f} s ({rate}/s)\n"
+                    f"  by route: {routes or '—'}\n  by treatment: {treatments or '—'}")
+        return (f"共 {self.lines} 行：决定 {self.decided} 份，错误 {self.errors} 行，用时 {self.seconds:.2f} 秒（每秒 {rate} 份）\n"
+                f"  按结算方式：{routes or '—'}\n  按待遇标准：{treatments or '—'}")
+
+
+def decide_chunk(engine: Engine, chunk: list[tuple[int, bytes]], trace: str) -> tuple[list[bytes], list[bytes], Summary]:
+    """Decide one chunk: answer lines, error lines (each ending in a newline), and its counts."""
+    answers: list[bytes] = []
+    errors: list[bytes] = []
+    summary = Summary()
+    for number, line in chunk:
+        summary.lines += 1
+        try:
+            answer = engine.evaluate(load_json(line), trace)
+        except InputError as exc:
+            errors.append(dump_bytes({"line": number, "error": "invalid-input", "problems": [
+                {"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]}) + b"\n")
+            continue
+        except EvaluationError as exc:
+            errors.append(dump_bytes({"line": number, "error": exc.code, **exc.to_json()}) + b"\n")
+            continue
+        summary.decided += 1
+        if "route" in answer:
+            summary.by_route[answer["route"]] += 1
+            summary.by_treatment[answer["treatment"]] += 1
+            summary.by_kind["claim"] += 1
+        else:
+            summary.by_kind["filing_request"] += 1
+        answers.append(dump_bytes(answer) + b"\n")
+    summary.errors = len(errors)
+    return answers, errors, summary
+
+
+# Each worker process compiles the policies once and keeps them for its life.
+_WORKER_ENGINE: Engine | None = None
+
+
+def _init_worker(root: str) -> None:
+    global _WORKER_ENGINE
+    _WORKER_ENGINE = Engine.load(root)
+
+
+def _work(chunk: list[tuple[int, bytes]], trace: str):
+    assert _WORKER_ENGINE is not None
+    return decide_chunk(_WORKER_ENGINE, chunk, trace)
+
+
+def _chunks(lines: Iterable[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    numbered = ((n, line) for n, line in enumerate(lines, 1) if line.strip())
+    while True:
+        chunk = list(itertools.islice(numbered, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+class _Progress:
+    """One status line on a terminal, refreshed twice a second; silent otherwise."""
+
+    def __init__(self, enabled: bool, lang: str):
+        self.enabled = enabled
+        self.lang = lang
+        self.start = self.last = time.monotonic()
+
+    def update(self, done: int, final: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not final and now - self.last < 0.5):
+            return
+        self.last = now
+        rate = done / (now - self.start) if now > self.start else 0
+        text = f"processed {done:,} ({rate:,.0f}/s)" if self.lang == "en" else f"已处理 {done:,} 行（每秒 {rate:,.0f} 行）"
+        sys.stderr.write("\r" + text + ("\n" if final else ""))
+        sys.stderr.flush()
+
+
+def run(root: pathlib.Path, lines: Iterable[bytes], out: BinaryIO, errors: BinaryIO, workers: int = 1,
+        trace: str = "ids", progress: bool = False, lang: str = "zh", engine: Engine | None = None) -> Summary:
+    """Decide every line; write answers in input order to `out` and problems to `errors`."""
+    started = time.monotonic()
+    total = Summary()
+    meter = _Progress(progress, lang)
+
+    def write(result) -> None:
+        answers, problems, summary = result
+        out.writelines(answers)
+        errors.writelines(problems)
+        total.add(summary)
+        meter.update(total.lines)
+
+    if workers <= 1:
+        engine = engine or Engine.load(root)
+        for chunk in _chunks(lines, CHUNK):
+            write(decide_chunk(engine, chunk, trace))
+    else:
+        with concurrent.futures.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(str(root),)) as pool:
+            pending: collections.deque = collections.deque()
+            for chunk in _chunks(lines, CHUNK):
+                pending.append(pool.submit(_work, chunk, trace))
+                if len(pending) >= 2 * workers:  # bounded: memory does not grow with the input
+                    write(pending.popleft().result())
+            while pending:
+                write(pending.popleft().result())
+    total.seconds = time.monotonic() - started
+    meter.update(total.lines, final=True)
+    return total
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("batch", parents=[common], help="批量决定 JSON Lines 文件中的申请",
+                       description="逐行读取结算申请或备案申请（JSON Lines），按输入顺序写出决定；无效行写入错误文件并继续")
+    p.add_argument("input", metavar="IN.jsonl", help="输入文件，- 表示标准输入")
+    p.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="决定输出文件，- 表示标准输出")
+    p.add_argument("--errors", metavar="ERR.jsonl", help="错误文件（默认：输出文件名加 .errors.jsonl）")
+    p.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1）")
+    p.add_argument("--trace", choices=("ids", "full"), default="ids", help="依据记录：ids 仅规则编号（默认），full 完整")
+    p.add_argument("--summary-json", metavar="FILE", help="把汇总写成 JSON")
+    p.set_defaults(func=_cmd_batch)
+
+
+def _cmd_batch(args) -> int:
+    from .cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS, _load
+
+    engine, root = _load(args)
+    if engine is None:
+        return EXIT_PROBLEMS
+    if args.input != "-" and not pathlib.Path(args.input).is_file():
+        print(f"找不到文件：{args.input}" if args.lang != "en" else f"file not found: {args.input}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115 — closed below
+    out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+    error_path = args.errors or (f"{args.output}.errors.jsonl" if args.output != "-" else "yidi-batch.errors.jsonl")
+    try:
+        with open(error_path, "wb") as errors:
+            summary = run(root, source, out, errors, workers=max(1, args.workers), trace=args.trace,
+                          progress=sys.stderr.isatty(), lang=args.lang, engine=engine)
+    except KeyboardInterrupt:
+        print("\n已中断：已写出的结果保留在输出文件中" if args.lang != "en" else "\ninterrupted: results written so far are kept", file=sys.stderr)
+        return 130
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+        if out is not sys.stdout.buffer:
+            out.close()
+    print(summary.render(args.lang), file=sys.stderr)
+    if summary.errors:
+        print(f"  错误详情：{error_path}" if args.lang != "en" else f"  errors: {error_path}", file=sys.stderr)
+    if args.summary_json:
+        pathlib.Path(args.summary_json).write_bytes(dump_bytes(summary.to_json()))
+    if os.environ.get("YIDI_BATCH_FAIL_ON_ERRORS"):
+        return EXIT_PROBLEMS if summary.errors else EXIT_OK
+    return EXIT_OK
