@@ -14,6 +14,7 @@ back to the rule — and the YAML line — it came from.
 from __future__ import annotations
 
 import datetime
+import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,7 +35,11 @@ from .model import ExpressionText, Rule
 
 @dataclass(frozen=True)
 class Program:
-    """The compiled decision logic of one policy for one document kind."""
+    """The compiled decision logic of one policy for one document kind.
+
+    Picklable for the on-disk cache: the function is stored as its code
+    object (marshal) and constants, and linked again when unpickled.
+    """
 
     kind: str
     policy_id: str
@@ -46,6 +51,23 @@ class Program:
     function: Any                              # evaluate(d, p, B, t, on) -> dict of variable values
     line_rules: Mapping[int, int]              # generated line → rule index
     rule_reads_benefit: tuple[bool, ...]       # which rules read the benefit table
+    code: Any = None                           # the compiled module code
+    constants: tuple = ()                      # values of K0, K1, …
+
+    def __reduce__(self):
+        fields = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in ("function", "code")}
+        return (_restore_program, (fields, marshal.dumps(self.code)))
+
+
+def _restore_program(fields: dict, code_bytes: bytes) -> Program:
+    code = marshal.loads(code_bytes)
+    return Program(function=_link(code, fields["constants"], fields["rules"]), code=code, **fields)
+
+
+def _link(code, constants, rules):
+    namespace = _namespace(constants, rules)
+    exec(code, namespace)  # noqa: S102 — our own generated code, built from checked ASTs only
+    return namespace["evaluate"]
 
 
 def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]) -> Program | None:
@@ -82,16 +104,15 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     order = _order(rules, checked, variables, outputs, layered, problems)
     if order is None:
         return None
-    source, constants, line_rules = _generate(kind, rules, checked, order, outputs, inputs)
-    namespace = _namespace(constants, rules)
+    source, pool, line_rules = _generate(kind, rules, checked, order, outputs, inputs)
     code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
-    exec(code, namespace)  # noqa: S102 — our own generated code, built from checked ASTs only
+    constants = tuple(pool.values)
     params_used = tuple(
         frozenset().union(*(c.params_used for c in pair if isinstance(c, CheckedExpr))) for pair in checked
     )
     reads_benefit = tuple(any(isinstance(c, CheckedExpr) and _reads_benefit(c) for c in pair) for pair in checked)
     return Program(kind, layered.policy.id, tuple(rules), params_used, tuple(order), tuple(inputs), source,
-                   namespace["evaluate"], line_rules, reads_benefit)
+                   _link(code, constants, tuple(rules)), line_rules, reads_benefit, code, constants)
 
 
 def _all_outputs() -> dict[str, Output]:
@@ -295,9 +316,9 @@ def _literal_code(value, pool: ConstantPool) -> str:
     return pool.name(Decimal(str(value)))
 
 
-def _namespace(pool: ConstantPool, rules) -> dict[str, Any]:
+def _namespace(constants, rules) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__builtins__": {}}
-    for i, value in enumerate(pool.values):
+    for i, value in enumerate(constants):
         namespace[f"K{i}"] = value
     for name, function in library.FUNCTIONS.items():
         namespace[f"f_{name}"] = function.run

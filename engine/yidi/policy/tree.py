@@ -10,12 +10,12 @@ once. The resulting set never changes, so threads may share it freely.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
 import hashlib
 import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from ..diagnostics import Diagnostic, DiagnosticError, sort_diagnostics
@@ -59,7 +59,7 @@ class ParameterVersions:
                         origin[name] = v
                         break
             values.append(_MissingAware(current))
-            provenance.append(MappingProxyType(origin))
+            provenance.append(origin)
         return cls(starts, tuple(values), tuple(provenance))
 
 
@@ -90,7 +90,7 @@ class BenefitLookup:
                     key = (row.scheme, care, row.level)
                     if key not in rows:
                         rows[key] = ({"deductible": row.deductible, "ratio": row.ratio, "cap": row.cap, "@table": table}, table)
-        return cls(MappingProxyType(rows))
+        return cls(rows)
 
     def function(self):
         rows = self.rows
@@ -136,13 +136,32 @@ def find_policy_files(root: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in root.rglob(POLICY_FILE) if "tests" not in p.relative_to(root).parts)
 
 
-def load_tree(root: pathlib.Path) -> PolicySet:
-    """Load, check and compile every policy under `root`; raise DiagnosticError listing all problems."""
+def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> PolicySet:
+    """Load, check and compile every policy under `root`; raise DiagnosticError listing all problems.
+
+    With `cache_dir`, a set compiled earlier from the same files by the same
+    engine is read from there instead (see yidi.policy.cache).
+    """
     root = pathlib.Path(root)
-    problems: list[Diagnostic] = []
     files = find_policy_files(root)
     if not files:
         raise DiagnosticError([Diagnostic("no-policies", f"目录 {root} 下没有 policy.yaml", f"no policy.yaml under {root}")])
+    if cache_dir is None:
+        return _build(root, files)
+    from . import cache
+
+    contents = [(display_path(path, root), path.read_bytes()) for path in files]
+    key = cache.key_for(contents)
+    found = cache.read(cache_dir, key)
+    if isinstance(found, PolicySet):
+        return dataclasses.replace(found, root=root)
+    built = _build(root, files)
+    cache.write(cache_dir, key, built)
+    return built
+
+
+def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
+    problems: list[Diagnostic] = []
     digest = hashlib.sha256()
     policies: dict[str, Policy] = {}
     unreadable = 0
@@ -181,11 +200,11 @@ def load_tree(root: pathlib.Path) -> PolicySet:
             if program is not None:
                 programs[kind] = program
         if len(programs) == len(KINDS):
-            compiled[policy.id] = CompiledPolicy(layered, MappingProxyType(programs), ParameterVersions.build(layered),
+            compiled[policy.id] = CompiledPolicy(layered, programs, ParameterVersions.build(layered),
                                                  BenefitLookup.build(layered.benefits))
     if problems:
         raise DiagnosticError(sort_diagnostics(_dedupe(problems)))
-    return PolicySet(root, MappingProxyType(compiled), MappingProxyType(by_region), digest.hexdigest()[:16])
+    return PolicySet(root, compiled, by_region, digest.hexdigest()[:16])
 
 
 def display_path(path: pathlib.Path, root: pathlib.Path) -> str:
