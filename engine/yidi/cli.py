@@ -79,7 +79,7 @@ def _print_diagnostics(diagnostics: list[Diagnostic], args, root: pathlib.Path) 
 def _load(args, paths=None) -> tuple[Engine | None, pathlib.Path]:
     root = find_policy_root(args.policies, paths)
     try:
-        return Engine.load(root), root
+        return Engine.load(root, cache=not getattr(args, "no_cache", False)), root
     except DiagnosticError as exc:
         _print_diagnostics(exc.diagnostics, args, root)
         errors = sum(1 for d in exc.diagnostics if d.severity == "error")
@@ -196,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--policies", metavar="DIR", help="政策目录（默认：./policies，否则使用随包发布的政策）")
     common.add_argument("--lang", choices=("zh", "en"), default="zh", help="消息语言（默认中文）")
     common.add_argument("--format", choices=("text", "json"), default="text", help="输出格式")
+    common.add_argument("--no-cache", action="store_true", help="不使用已编译政策的缓存（~/.cache/yidi），每次重新检查、编译")
 
     parser = argparse.ArgumentParser(prog="yidi", description="异地就医直接结算政策引擎 yidi")
     parser.add_argument("--version", action="version", version=f"yidi {__version__}")
@@ -222,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Further commands live in their own modules; each defines
 # `register(subparsers, common_parser)` that adds its sub-command.
-EXTENSIONS: tuple[str, ...] = ("yidi.batch", "yidi.server.cli", "yidi.replay", "yidi.adapters.cli")
+EXTENSIONS: tuple[str, ...] = ("yidi.batch",)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,194 @@
+"""The benchmark suite: one command, one run, ratios against peers in the same run.
+
+    python bench/run.py            # full run (1,000,000 claims for the batch figures)
+    python bench/run.py --quick    # smaller corpora, same measurements
+
+Measures (a) per-decision latency of yidi with and without trace against a
+hand-written Python function implementing the same Henan rules (answers
+checked identical on 10,000 synthetic claims); (c) batch throughput with 1
+and 2 worker processes, JSON parsing and writing included; (d) load+check
+time of the whole policy tree, cold and from the on-disk cache; (e) wall time
+of `yidi eval` for one claim in a fresh process; (f) peak memory of the batch
+runs. Results are printed and written to bench/results.md and
+bench/results.json. No test asserts a time; this is where times live.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "engine"))
+sys.path.insert(0, str(HERE))
+
+import handwritten_henan  # noqa: E402
+from yidi import Engine  # noqa: E402
+from yidi.documents import load_json  # noqa: E402
+from yidi.fastcheck import check_fast  # noqa: E402
+from yidi.jsonout import dump_bytes  # noqa: E402
+from yidi.synth import generate  # noqa: E402
+
+POLICIES = ROOT / "policies"
+HENAN_REGIONS = ["410100", "410300", "411700"]
+
+
+def per_claim(function, items, repeats: int) -> float:
+    """Median over `repeats` passes of the time per item, in microseconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for item in items:
+            function(item)
+        times.append((time.perf_counter() - start) / len(items) * 1e6)
+    return statistics.median(times)
+
+
+def latency(n: int, repeats: int) -> dict:
+    engine = Engine.load(POLICIES)
+    evaluator = engine._evaluator
+    texts = [dump_bytes(claim) for claim in generate(n, 7, regions=HENAN_REGIONS)]
+    flats = [check_fast(load_json(text)) for text in texts]
+    assert all(flat is not None for flat in flats)
+    fields = ("scope", "route", "filing_status", "treatment", "catalog", "reduction_pp", "ratio", "amounts", "flags")
+    for flat in flats:  # the same answers, or the comparison means nothing
+        mine = evaluator.evaluate_flat(dict(flat), "ids")
+        theirs = handwritten_henan.decide(flat)
+        assert {k: mine[k] for k in fields} == theirs, (flat, mine, theirs)
+    copies = [dict(flat) for flat in flats]
+    hand = per_claim(handwritten_henan.decide, flats, repeats)
+    ids = per_claim(lambda f: evaluator.evaluate_flat(f, "ids"), copies, repeats)
+    full = per_claim(lambda f: evaluator.evaluate_flat(f, "full"), copies, repeats)
+    hand_e2e = per_claim(lambda t: handwritten_henan.decide(check_fast(load_json(t))), texts, repeats)
+    e2e = per_claim(lambda t: dump_bytes(engine.evaluate(load_json(t), "ids")), texts, repeats)
+    return {"claims_checked_identical": n, "handwritten_us": hand, "yidi_ids_us": ids, "yidi_full_us": full,
+            "handwritten_json_to_answer_us": hand_e2e, "yidi_json_to_json_us": e2e}
+
+
+def run_quiet(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stderr}")
+    return time.perf_counter() - start, done
+
+
+def batch(n: int, workdir: pathlib.Path) -> dict:
+    corpus = workdir / "claims.jsonl"
+    with open(corpus, "wb") as handle:
+        for claim in generate(n, 11):
+            handle.write(dump_bytes(claim) + b"\n")
+    results = {"claims": n, "corpus_mb": round(corpus.stat().st_size / 1e6, 1)}
+    for workers in (1, 2):
+        out = workdir / f"out{workers}.jsonl"
+        summary = workdir / f"summary{workers}.json"
+        seconds, _ = run_quiet([sys.executable, "-m", "yidi", "batch", str(corpus), "-o", str(out), "--workers", str(workers),
+                                "--policies", str(POLICIES), "--summary-json", str(summary)])
+        stats = json.loads(summary.read_text())
+        results[f"workers_{workers}"] = {"wall_s": round(seconds, 2), "claims_per_s": round(n / seconds),
+                                         "decided": stats["decided"], "errors": stats["errors"],
+                                         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+    same = (workdir / "out1.jsonl").read_bytes() == (workdir / "out2.jsonl").read_bytes()
+    results["outputs_identical"] = same
+    return results
+
+
+_TIMED_LOAD = (
+    "import sys, time; sys.path.insert(0, {engine!r}); from yidi import Engine; "
+    "t = time.perf_counter(); Engine.load({policies!r}, cache={cache!r}); print(time.perf_counter() - t)"
+)
+
+
+def loading(repeats: int) -> dict:
+    """Each load in a fresh process, so no in-process memo makes it look faster than a real cold start."""
+    def timed(cache) -> float:
+        code = _TIMED_LOAD.format(engine=str(ROOT / "engine"), policies=str(POLICIES), cache=cache)
+        return float(run_quiet([sys.executable, "-c", code])[1].stdout.strip())
+
+    cold = [timed(False) for _ in range(repeats)]
+    with tempfile.TemporaryDirectory() as cache:
+        timed(cache)
+        cached = [timed(cache) for _ in range(repeats)]
+    return {"cold_ms": statistics.median(cold) * 1000, "cached_ms": statistics.median(cached) * 1000}
+
+
+def cli_start(repeats: int) -> dict:
+    claim = str(ROOT / "examples" / "henan-referral.claim.json")
+    run_quiet([sys.executable, "-m", "yidi", "eval", claim])  # warm the cache
+    warm = [run_quiet([sys.executable, "-m", "yidi", "eval", claim])[0] for _ in range(repeats)]
+    nocache = [run_quiet([sys.executable, "-m", "yidi", "eval", "--no-cache", claim])[0] for _ in range(repeats)]
+    imports = [run_quiet([sys.executable, "-c", "import yidi.cli"])[0] for _ in range(repeats)]
+    python = [run_quiet([sys.executable, "-c", "pass"])[0] for _ in range(repeats)]
+    return {"eval_cached_ms": statistics.median(warm) * 1000, "eval_no_cache_ms": statistics.median(nocache) * 1000,
+            "import_yidi_ms": statistics.median(imports) * 1000, "bare_python_ms": statistics.median(python) * 1000}
+
+
+def markdown(results: dict) -> str:
+    lat = results["latency"]
+    hand = lat["handwritten_us"]
+    rows = [
+        ("hand-written Python, Henan decision (flat input)", hand, 1.0),
+        ("yidi compiled policy, trace = rule ids", lat["yidi_ids_us"], lat["yidi_ids_us"] / hand),
+        ("yidi compiled policy, full trace", lat["yidi_full_us"], lat["yidi_full_us"] / hand),
+        ("hand-written, JSON text → validated → answer", lat["handwritten_json_to_answer_us"], lat["handwritten_json_to_answer_us"] / hand),
+        ("yidi, JSON text → validated → decision → JSON text", lat["yidi_json_to_json_us"], lat["yidi_json_to_json_us"] / hand),
+    ]
+    out = [f"# yidi benchmark — {results['when']}", "", f"Machine: {results['machine']}", "",
+           f"## (a) Per decision ({lat['claims_checked_identical']:,} synthetic Henan claims, answers checked identical)", "",
+           "| way to decide | µs/claim | × hand-written |", "|---|---:|---:|"]
+    out += [f"| {name} | {us:.2f} | {ratio:.1f} |" for name, us, ratio in rows]
+    b = results["batch"]
+    out += ["", f"## (c, f) Batch: {b['claims']:,} claims ({b['corpus_mb']} MB JSONL), parsing and writing included", "",
+            "| workers | wall s | claims/s | peak RSS MB | errors |", "|---:|---:|---:|---:|---:|"]
+    for w in (1, 2):
+        r = b[f"workers_{w}"]
+        out.append(f"| {w} | {r['wall_s']} | {r['claims_per_s']:,} | {r['peak_rss_mb']} | {r['errors']} |")
+    out.append(f"\nOutputs of 1 and 2 workers identical: {b['outputs_identical']}")
+    ld, cli = results["load"], results["cli"]
+    out += ["", "## (d) Load and check the whole policy tree", "",
+            f"- cold (parse, check, compile): {ld['cold_ms']:.0f} ms", f"- from the on-disk cache: {ld['cached_ms']:.0f} ms",
+            "", "## (e) `yidi eval` of one claim, fresh process", "",
+            f"- with the compiled-policy cache: {cli['eval_cached_ms']:.0f} ms", f"- without cache: {cli['eval_no_cache_ms']:.0f} ms",
+            f"- of which `import yidi.cli`: {cli['import_yidi_ms']:.0f} ms; a bare `python -c pass`: {cli['bare_python_ms']:.0f} ms",
+            "", "## (b) Peer engines", "", results["peers"]]
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="yidi benchmark suite")
+    parser.add_argument("--quick", action="store_true", help="smaller corpora (100,000 batch claims, fewer repeats)")
+    parser.add_argument("--batch-claims", type=int, help="claims for the batch measurement (default 1,000,000; 100,000 with --quick)")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 5
+    n_batch = args.batch_claims or (100_000 if args.quick else 1_000_000)
+    results: dict = {"when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {platform.python_implementation()} "
+                     f"{platform.python_version()}, {len(__import__('os').sched_getaffinity(0))} cores"}
+    print("(a) latency …", flush=True)
+    results["latency"] = latency(10_000, repeats)
+    print("(d) load …", flush=True)
+    results["load"] = loading(repeats)
+    print("(e) CLI start …", flush=True)
+    results["cli"] = cli_start(repeats)
+    print(f"(c) batch of {n_batch:,} …", flush=True)
+    with tempfile.TemporaryDirectory() as work:
+        results["batch"] = batch(n_batch, pathlib.Path(work))
+    results["peers"] = ("Not measured in this version: zen-engine, simpleeval and JsonLogic formulations of the same "
+                        "decision are not written yet (see the closing note of the performance issue).")
+    text = markdown(results)
+    (HERE / "results.md").write_text(text, encoding="utf-8")
+    (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
