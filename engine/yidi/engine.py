@@ -11,6 +11,7 @@ reference.
 
 from __future__ import annotations
 
+import datetime
 import pathlib
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -30,13 +31,19 @@ class Engine:
         self._evaluator = Evaluator(policies)
 
     @classmethod
-    def load(cls, path: str | pathlib.Path | None = None) -> Engine:
+    def load(cls, path: str | pathlib.Path | None = None, cache: bool | str | pathlib.Path = False) -> Engine:
         """Load and check every policy under `path` (default: the shipped policies).
 
-        Raises yidi.DiagnosticError listing every problem with file:line:col.
+        `cache=True` keeps the compiled set in the user's cache folder (a
+        folder may be given instead) so the next process with the same files
+        skips parsing and checking. Raises yidi.DiagnosticError listing every
+        problem with file:line:col.
         """
+        from .policy.cache import default_dir
+
         root = pathlib.Path(path) if path is not None else data_dir("policies")
-        return cls(load_tree(root))
+        cache_dir = None if cache is False else (default_dir() if cache is True else pathlib.Path(cache))
+        return cls(load_tree(root, cache_dir))
 
     @property
     def policies(self) -> PolicySet:
@@ -46,6 +53,63 @@ class Engine:
     def revision(self) -> str:
         """Content hash of the policy files this engine was built from."""
         return self._policies.revision
+
+    def regions(self) -> list[dict[str, Any]]:
+        """Every policy's region, for services that list what this engine can decide.
+
+        Each item is {id, region, name, extends, documents}, ordered by region
+        code (national first); `documents` are the 文号 the policy implements,
+        its own and inherited, most specific first — as in a decision's `policy`.
+        """
+        items = []
+        for compiled in self._policies.policies.values():
+            policy = compiled.layered.policy
+            items.append({"id": policy.id, "region": policy.region, "name": policy.name,
+                          "extends": policy.extends, "documents": list(compiled.layered.documents)})
+        return sorted(items, key=lambda item: (item["region"], item["id"]))
+
+    def parameters(self, region: str, on: datetime.date | None = None) -> dict[str, Any]:
+        """The parameter values in force for an insured `region` on date `on` (default: today).
+
+        Services ask this for deadlines and ratios (e.g. how many months a
+        commitment filing stays locked) without building a claim. The policy is
+        chosen exactly as for a claim (most specific for the region); each value
+        comes with the clause it rests on and the dates it holds between.
+        Parameters with no value on that date are listed under `unset`, never
+        given a guessed value.
+        """
+        if not (isinstance(region, str) and len(region) == 6 and region.isascii() and region.isdigit() and region[0] != "0"):
+            raise ValueError(f"region must be a 6-digit 医保区划 code, not {region!r}")
+        day = on if on is not None else datetime.date.today()
+        compiled, how = self._policies.for_region(region)
+        version = compiled.versions.index(day)
+        in_force = compiled.versions.provenance[version]
+        values: dict[str, Any] = {}
+        unset: list[str] = []
+        for name in sorted(compiled.layered.parameters):
+            definition = compiled.layered.parameters[name]
+            origin = in_force.get(name)
+            if origin is None:
+                unset.append(name)
+                continue
+            item: dict[str, Any] = {
+                "title": definition.title, "type": definition.type_name, "value": origin.value,
+                "from": origin.start, "until": origin.until,
+                "source": origin.source.label() if origin.source is not None else None,
+                "file": origin.position.file, "line": origin.position.line,
+            }
+            if origin.illustrative:
+                item["illustrative"] = True
+                if origin.note:
+                    item["note"] = origin.note
+            if origin.interpretation:
+                item["interpretation"] = origin.interpretation
+            values[name] = item
+        policy = compiled.layered.policy
+        return {"region": region, "on": day,
+                "policy": {"id": policy.id, "region": policy.region, "name": policy.name, "how": how,
+                           "documents": list(compiled.layered.documents), "revision": self.revision},
+                "parameters": values, "unset": unset}
 
     def evaluate(self, document: Any, trace: str = FULL) -> dict[str, Any]:
         """Decide one claim or filing request (a dict, as parsed from JSON)."""
