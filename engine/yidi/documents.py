@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import jsonschema
-from jsonschema import Draft202012Validator
 
 from . import documents_messages as msg
 from .resources import schema_file
@@ -139,23 +137,29 @@ def _ecma_regex(pattern: str) -> re.Pattern:
     return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern), re.ASCII)
 
 
-def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[jsonschema.ValidationError]:
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[Any]:
+    import jsonschema
+
     if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _is_integer(checker: Any, instance: Any) -> bool:
-    """JSON Schema counts 3.0 as an integer; our parser makes it `Decimal('3.0')`."""
-    if isinstance(instance, Decimal):
-        return instance.is_finite() and instance == instance.to_integral_value()
-    return Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
+@functools.cache
+def _validator_class() -> Any:
+    """jsonschema is imported only when a document needs the thorough path (or a policy is built)."""
+    from jsonschema import Draft202012Validator, validators
 
+    def is_integer(checker: Any, instance: Any) -> bool:
+        """JSON Schema counts 3.0 as an integer; our parser makes it `Decimal('3.0')`."""
+        if isinstance(instance, Decimal):
+            return instance.is_finite() and instance == instance.to_integral_value()
+        return Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
 
-_Validator = jsonschema.validators.extend(
-    Draft202012Validator,
-    validators={"pattern": _pattern},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+    return validators.extend(
+        Draft202012Validator,
+        validators={"pattern": _pattern},
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", is_integer),
+    )
 
 
 @functools.cache
@@ -167,8 +171,9 @@ def _schema(kind: str) -> dict:
 def _validator(kind: str) -> Any:
     """Built once per kind; validators hold no per-call state, so threads may share them."""
     schema = _schema(kind)
-    _Validator.check_schema(schema)
-    return _Validator(schema)
+    validator_class = _validator_class()
+    validator_class.check_schema(schema)
+    return validator_class(schema)
 
 
 def normalize_document(raw: Any) -> dict:

@@ -15,7 +15,10 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time: only the thorough path needs jsonschema
+    from jsonschema import ValidationError
 
 Path = tuple[str | int, ...]
 Pair = tuple[str, str]

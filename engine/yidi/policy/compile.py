@@ -25,7 +25,6 @@ from ..dsl import functions as library
 from ..dsl.checker import CheckedExpr, Environment, check
 from ..dsl.compiler import ConstantPool, to_python, variable_name
 from ..dsl.errors import ExpressionError
-from ..dsl.parser import parse
 from ..dsl.types import BOOL, NUMBER, STRING, Type
 from ..evaluation.errors import NoApplicableRule, RuleConflict
 from .assemble import LayeredPolicy
@@ -126,6 +125,8 @@ def _at(position, code, zh, en, help_zh=None, help_en=None) -> Diagnostic:
 
 
 def _check_expr(expr: ExpressionText, env: Environment, expected: Type, problems: list[Diagnostic], assume=None) -> CheckedExpr | None:
+    from ..dsl.parser import parse  # Lark is needed only when a policy is built, not when read from the cache
+
     try:
         return check(parse(expr.text), env, expected, assume)
     except ExpressionError as exc:

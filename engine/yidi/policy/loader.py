@@ -19,6 +19,7 @@ from ..dsl.types import parse_type_name
 from ..schema_check import check_against_schema
 from ..source import LocatedDocument, Position, load_yaml_file
 from .model import (
+    FixedPosition,
     BenefitRow, BenefitTable, Bounds, Citation, Document, ExpressionText, Parameter, ParameterValue, Policy, Rule, Variable,
 )
 
@@ -92,11 +93,11 @@ class _Builder:
     def expression(self, path: tuple, raw: Any) -> ExpressionText:
         position = self.doc.at(path)
         if isinstance(raw, bool) or raw is None:
-            return ExpressionText(str(raw).lower(), position, _Fixed(position), raw, True)
+            return ExpressionText(str(raw).lower(), position, FixedPosition(position), raw, True)
         if isinstance(raw, int | Decimal):
-            return ExpressionText(str(raw), position, _Fixed(position), Decimal(raw), True)
+            return ExpressionText(str(raw), position, FixedPosition(position), Decimal(raw), True)
         node = self.doc.nodes.get(path)
-        locate = node.offset_position if node is not None else _Fixed(position)
+        locate = node.offset_position if node is not None else FixedPosition(position)
         return ExpressionText(str(raw), position, locate)
 
     def rule(self, index: int, raw: dict) -> Rule:
@@ -176,13 +177,3 @@ class _Builder:
 
 
 _BAD = object()
-
-
-class _Fixed:
-    """Every offset of a literal maps to where the literal is written (picklable, for the cache)."""
-
-    def __init__(self, position: Position):
-        self.position = position
-
-    def __call__(self, offset: int) -> Position:
-        return self.position

@@ -37,6 +37,16 @@ class Document:
     in_force: str | None = None
 
 
+class FixedPosition:
+    """Every offset maps to one position: for literals (picklable, for the cache)."""
+
+    def __init__(self, position: Position):
+        self.position = position
+
+    def __call__(self, offset: int) -> Position:
+        return self.position
+
+
 @dataclass(frozen=True)
 class ExpressionText:
     """An expression as written in YAML, with a way back to file positions."""

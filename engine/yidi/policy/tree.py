@@ -23,7 +23,6 @@ from .assemble import LayeredPolicy, chain_of, layer
 from .compile import Program, compile_policy
 from .decision_model import KINDS
 from .model import BenefitTable, ParameterValue, Policy
-from .loader import load_policy
 
 POLICY_FILE = "policy.yaml"
 
@@ -161,6 +160,8 @@ def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> Poli
 
 
 def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
+    from .loader import load_policy  # YAML and schema checking are needed only to build, not to read the cache
+
     problems: list[Diagnostic] = []
     digest = hashlib.sha256()
     policies: dict[str, Policy] = {}
