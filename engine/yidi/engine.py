@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .documents import InputError
+from .evaluation.decision import describe_value
 from .evaluation.errors import EvaluationError
 from .evaluation.evaluator import FULL, Evaluator
 from .policy.tree import PolicySet, load_tree
@@ -92,19 +93,9 @@ class Engine:
             if origin is None:
                 unset.append(name)
                 continue
-            item: dict[str, Any] = {
-                "title": definition.title, "type": definition.type_name, "value": origin.value,
-                "from": origin.start, "until": origin.until,
-                "source": origin.source.label() if origin.source is not None else None,
-                "file": origin.position.file, "line": origin.position.line,
-            }
-            if origin.illustrative:
-                item["illustrative"] = True
-                if origin.note:
-                    item["note"] = origin.note
-            if origin.interpretation:
-                item["interpretation"] = origin.interpretation
-            values[name] = item
+            values[name] = {"title": definition.title, "type": definition.type_name, "source": None,
+                            **describe_value(origin), "from": origin.start, "until": origin.until,
+                            "file": origin.position.file, "line": origin.position.line}
         policy = compiled.layered.policy
         return {"region": region, "on": day,
                 "policy": {"id": policy.id, "region": policy.region, "name": policy.name, "how": how,

@@ -36,8 +36,9 @@ _HOW_ZH = {
 _CLAIM_FLAGS = ("flags.audit_referral_eligible", "flags.chronic_not_direct")
 
 
-def _parameter_item(name: str, origin) -> dict[str, Any]:
-    item: dict[str, Any] = {"name": name, "value": origin.value}
+def describe_value(origin) -> dict[str, Any]:
+    """A parameter value with its provenance: value, source, and whether it is illustrative or an interpretation."""
+    item: dict[str, Any] = {"value": origin.value}
     if origin.source is not None:
         item["source"] = origin.source.label()
     if origin.illustrative:
@@ -62,7 +63,7 @@ def _static_entry(rule: Rule, params: frozenset[str], provenance: Mapping[str, A
     }
     if rule.interpretation:
         entry["interpretation"] = rule.interpretation
-    used = [_parameter_item(name, provenance[name]) for name in sorted(params) if name in provenance]
+    used = [{"name": name, **describe_value(provenance[name])} for name in sorted(params) if name in provenance]
     if used:
         entry["parameters"] = used
     return entry
