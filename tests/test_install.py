@@ -24,6 +24,10 @@ def installed(tmp_path_factory):
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     wheel = next(wheels.glob("yidi-*.whl"))
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "yidi/py.typed" in names and "yidi/_data/schemas/claim.schema.json" in names
     # --target-free install into the venv through the outer pip, dependencies come from the outer environment
     done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
                           capture_output=True, text=True, timeout=600)

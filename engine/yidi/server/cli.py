@@ -1,0 +1,135 @@
+"""`yidi serve`: the HTTP service, started from the command line.
+
+    yidi serve [--policies DIR] [--host 127.0.0.1] [--port 8000] [--token-file FILE]
+               [--audit-log FILE] [--fsync always|interval|never] [--max-body BYTES] [--check test]
+
+The tree is checked at startup exactly as a reload would check it; an
+invalid tree stops the server from starting (exit 1, diagnostics printed)
+rather than serving half a policy. The server binds its own socket so that
+`--port 0` can pick a free port and the first line on standard output can
+say which: `yidi serve: listening on http://127.0.0.1:PORT …` — tests and
+supervisors read it. It binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import pathlib
+import socket
+import sys
+from typing import Any
+
+TOKEN_ENV = "YIDI_ADMIN_TOKEN"
+MIN_TOKEN = 16
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser("serve", parents=[common], help="以 HTTP 服务提供决定（默认仅监听 127.0.0.1）",
+                              description="启动 HTTP 服务：POST /v1/evaluate 等；每个决定写入决定日志；SIGHUP 或 POST /v1/admin/reload 原子地重新加载政策")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机）")
+    p.add_argument("--port", type=int, default=8000, help="端口（默认 8000；0 表示任选空闲端口，实际端口打印在第一行）")
+    p.add_argument("--token-file", metavar="FILE", help=f"管理令牌文件（或环境变量 {TOKEN_ENV}）；未配置时管理接口停用")
+    p.add_argument("--audit-log", metavar="FILE", default="yidi-decisions.jsonl", help="决定日志（JSON Lines，默认 ./yidi-decisions.jsonl）")
+    p.add_argument("--fsync", choices=("always", "interval", "never"), default="always",
+                   help="决定日志的落盘策略：always 每条决定落盘后才答复（默认）；interval 每隔 --fsync-interval 秒；never 交给操作系统")
+    p.add_argument("--fsync-interval", type=float, default=1.0, metavar="SECONDS", help="--fsync interval 的间隔（默认 1 秒）")
+    p.add_argument("--max-body", type=int, default=1 << 20, metavar="BYTES", help="单个请求体上限（默认 1 MiB），超过答复 413")
+    p.add_argument("--max-batch-body", type=int, default=16 << 20, metavar="BYTES", help="批量请求体上限（默认 16 MiB）")
+    p.add_argument("--max-batch-items", type=int, default=10_000, metavar="N", help="批量最多项数（默认 10000）")
+    p.add_argument("--check", choices=("load", "validate", "test"), default="test",
+                   help="启动与重新加载时对政策的检查：load 仅加载编译；validate 同 yidi validate；test 再运行政策测试用例（默认）")
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning", help="服务日志级别（默认 warning）")
+    p.set_defaults(func=cmd_serve)
+
+
+def _token(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(token, problem): from --token-file, else the environment; too short a token is refused."""
+    if args.token_file:
+        try:
+            token = pathlib.Path(args.token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            return None, f"cannot read --token-file {args.token_file}: {exc.strerror}"
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not token:
+            return None, None
+    if len(token) < MIN_TOKEN:
+        return None, f"the admin token must be at least {MIN_TOKEN} characters"
+    return token, None
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when the proto says TCP,
+    # and without it every response waits ~40 ms (Nagle against delayed ACK) between headers and body.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # listening before the port is announced: early clients queue instead of being refused
+    sock.set_inheritable(True)
+    return sock
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..audit import AuditError, AuditLog
+    from ..cli import _print_diagnostics, find_policy_root
+    from .app import create_app
+    from .metrics import Metrics
+    from .state import Serving, ServerState, check_tree
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    token, problem = _token(args)
+    if problem:
+        print(f"yidi serve: {problem}", file=sys.stderr)
+        return 2
+    root = find_policy_root(args.policies)
+    checked = check_tree(root, args.check)
+    if not checked.valid or checked.engine is None:
+        _print_diagnostics(list(checked.diagnostics), args, root)
+        print(f"yidi serve: the policies at {root} did not pass the {args.check} check; not serving", file=sys.stderr)
+        return 1
+    try:
+        audit = AuditLog(args.audit_log, fsync=args.fsync, interval=args.fsync_interval)
+    except AuditError as exc:
+        print(f"yidi serve: {exc}", file=sys.stderr)
+        return 1
+    if audit.recovery.quarantine is not None:
+        print(f"yidi serve: the decision log ended in a torn line from an earlier crash; {audit.recovery.removed} byte(s) "
+              f"moved to {audit.recovery.quarantine}", file=sys.stderr)
+    from ..audit import now
+
+    state = ServerState(root=root, serving=Serving(checked.engine, checked.engine.revision, now()), audit=audit, metrics=Metrics(),
+                        check_level=args.check, token=token, max_body=args.max_body,
+                        max_batch_body=args.max_batch_body, max_batch_items=args.max_batch_items)
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        audit.close()
+        print(f"yidi serve: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    if not _is_loopback(args.host):
+        print(f"yidi serve: warning: listening on {args.host}, not only on this machine; put TLS and access control in front", file=sys.stderr)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"yidi serve: listening on http://{shown}:{port} (revision {state.serving.revision}, policies {root}, "
+          f"decision log {audit.path}, admin {'enabled' if token else 'disabled'})", flush=True)
+    config = uvicorn.Config(create_app(state), log_level=args.log_level, access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=10, server_header=False)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        audit.close()
+        sock.close()
+    return 0

@@ -1,0 +1,148 @@
+"""Deciding requests: parse, translate, evaluate, log — with no HTTP in sight.
+
+Kept apart from the web framework so that the rules of the service (what
+status each outcome gets, that a decision is logged before anyone sees it,
+that a batch item's failure is that item's answer) are plain functions over
+bytes and dicts, testable without a server.
+
+Status codes: 200 a decision; 400 the body is not JSON; 422 the document
+breaks the contract (every offending JSON path listed — platform field
+names for NHSA input); 409 the policy cannot decide (rule conflict, no
+applicable rule, missing parameter value — the rule ids and positions
+listed), logged like a decision since it is an outcome of the policy;
+503 the decision log cannot be written, so nothing is answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ..adapters import nhsa
+from ..audit import AuditError, record
+from ..documents import InputError, InputProblem, load_json
+from ..evaluation.errors import EvaluationError
+from .state import Serving, ServerState
+
+log = logging.getLogger("yidi.server")
+
+CONTRACT, NHSA = "contract", "nhsa"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+
+
+def _problems(exc: InputError) -> list[dict[str, str]]:
+    return [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]
+
+
+def parse(body: bytes) -> Any:
+    """The request body as JSON (numbers exact); InputError if it is not JSON."""
+    if not body.strip():
+        raise InputError([InputProblem("", "请求体为空，应为 JSON 文档", "the request body is empty; a JSON document is expected")])
+    return load_json(body)
+
+
+def malformed(exc: InputError) -> Answer:
+    return Answer(400, {"error": "malformed-json", "problems": _problems(exc)})
+
+
+def decide(state: ServerState, serving: Serving, raw: Any, input_format: str, trace: str,
+           request_id: str, bound_at: str, render: str = CONTRACT) -> Answer:
+    """Decide one parsed document on `serving` (the engine bound to this request) and log the outcome."""
+    kind = raw.get("kind", "claim") if isinstance(raw, dict) else "claim"
+    kind = kind if kind in ("claim", "filing_request") else "claim"
+    try:
+        document = nhsa.translate(raw) if input_format == NHSA else raw
+        answer = serving.engine.evaluate(document, trace)
+    except InputError as exc:
+        state.metrics.decision(kind, "invalid-input")
+        return Answer(422, {"error": "invalid-input", "problems": _problems(exc)})
+    except EvaluationError as exc:
+        body = {"error": exc.code, **exc.to_json()}
+        body.pop("code", None)
+        try:
+            state.audit.append(record(request_id=request_id, document=raw, input_format=input_format,
+                                      revision=serving.revision, trace=trace, error=body, time=bound_at))
+        except AuditError as audit_exc:
+            return _audit_down(audit_exc)
+        state.metrics.decision(kind, exc.code)
+        return Answer(409, {**body, "revision": serving.revision})
+    except Exception:  # a bug in the engine must cost one request, never the process
+        log.exception("request %s: unexpected error while deciding", request_id)
+        state.metrics.decision(kind, "internal-error")
+        return Answer(500, {"error": "internal-error", "message": "内部错误，已记录", "message_en": "internal error; logged"})
+    try:
+        state.audit.append(record(request_id=request_id, document=raw, input_format=input_format,
+                                  revision=serving.revision, trace=trace, decision=answer, time=bound_at))
+    except AuditError as exc:
+        return _audit_down(exc)
+    if "claim_id" in answer:
+        state.metrics.decision("claim", str(answer.get("route")))
+    else:
+        state.metrics.decision("filing_request", "allowed" if answer.get("allowed") else "refused")
+    return Answer(200, nhsa.render_decision(answer) if render == NHSA else answer)
+
+
+def _audit_down(exc: AuditError) -> Answer:
+    log.error("decision log unavailable: %s", exc)
+    return Answer(503, {"error": "audit-unavailable", "message": "决定日志不可写，未作决定",
+                        "message_en": "the decision log cannot be written; nothing was decided"})
+
+
+def decide_one(state: ServerState, body: bytes, input_format: str, trace: str, request_id: str, render: str) -> Answer:
+    """POST /v1/evaluate: the engine is bound once, before anything else happens."""
+    serving, bound_at = state.bind()
+    try:
+        raw = parse(body)
+    except InputError as exc:
+        return malformed(exc)
+    return decide(state, serving, raw, input_format, trace, request_id, bound_at, render)
+
+
+def _item(answer: Answer, index: int) -> Any:
+    if answer.status == 200:
+        return answer.body
+    return {"index": index, "status": answer.status, **answer.body}
+
+
+def decide_batch(state: ServerState, body: bytes, input_format: str, ndjson: bool, trace: str,
+                 request_id: str, render: str) -> tuple[Answer, list[Any]]:
+    """POST /v1/evaluate/batch: every item on the same engine, answers in order, bad items answered with their errors."""
+    serving, bound_at = state.bind()
+    items: list[Any]
+    if ndjson:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        items = []
+        for line in lines:
+            try:
+                items.append(load_json(line))
+            except InputError as exc:
+                items.append(malformed(exc))
+    else:
+        try:
+            parsed = parse(body)
+        except InputError as exc:
+            return malformed(exc), []
+        if not isinstance(parsed, list):
+            return Answer(422, {"error": "invalid-input", "problems": [{
+                "path": "", "message": "批量请求体应为 JSON 数组（或使用 application/x-ndjson 每行一份）",
+                "message_en": "a batch body must be a JSON array (or application/x-ndjson, one document per line)"}]}), []
+        items = parsed
+    if len(items) > state.max_batch_items:
+        return Answer(413, {"error": "too-many-items", "limit": state.max_batch_items,
+                            "message": f"批量最多 {state.max_batch_items} 项", "message_en": f"at most {state.max_batch_items} items per batch"}), []
+    out = []
+    for index, item in enumerate(items):
+        if isinstance(item, Answer):
+            out.append(_item(item, index))
+            continue
+        answer = decide(state, serving, item, input_format, trace, f"{request_id}#{index}", bound_at, render)
+        if answer.status == 503:  # no more decisions without a log; those answered so far are logged
+            return answer, []
+        out.append(_item(answer, index))
+    return Answer(200, None), out
