@@ -203,3 +203,29 @@ def test_all_problems_are_reported_at_once_and_rendered_with_a_caret(policy_copy
     assert {d.file for d in found} == {"policies/henan/zhengzhou/policy.yaml", "policies/national/policy.yaml"}
     text = render(found, source_lines=lambda f: (policy_copy.parent / f).read_text(encoding="utf-8").splitlines())
     assert "visit.knd" in text and "^" in text and "错误[" in text
+
+
+def test_a_hubei_city_may_not_exceed_the_provincial_referral_ceiling(policy_copy):
+    folder = policy_copy / "hubei" / "wuhan"
+    folder.mkdir()
+    (folder / "policy.yaml").write_text(textwrap.dedent("""\
+        id: wuhan
+        region: "420100"
+        name: 武汉市
+        extends: hubei
+        documents:
+          - id: 武医保〔2025〕1号
+            title: 示例文件
+        parameters:
+          reduction.referral:
+            title: 异地转诊人员支付比例降低（百分点）
+            type: number
+            values:
+              - from: 2025-01-01
+                value: 15
+                source: {document: 武医保〔2025〕1号, clause: 一}
+        """), encoding="utf-8")
+    d = only(diagnostics_for(policy_copy), "outside-bounds")
+    assert d.file == "policies/hubei/wuhan/policy.yaml"
+    assert "上限 10" in d.message_zh and "鄂医保办〔2022〕28号 三（一）" in d.message_zh and "hubei" in d.message_zh
+    assert "鄂医保办〔2022〕28号 三（一）" in d.message_en
