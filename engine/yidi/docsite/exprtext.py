@@ -1,0 +1,239 @@
+"""Render rule expressions as readable Chinese — honestly.
+
+The expression is parsed with the engine's own parser, so what is rendered is
+what runs. Names become their Chinese titles (glossary, parameter and
+variable titles); `and`/`or`/`not` become 且/或/非; comparisons keep their
+symbols. Anything the renderer has no faithful words for (list
+comprehensions, member access on computed values) makes it give up on the
+whole expression: the page then shows the expression itself in code font
+rather than a paraphrase that might mislead.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..dsl import ast
+from ..dsl.errors import ExpressionError
+from ..dsl.parser import parse
+from . import glossary
+
+
+class Unsure(Exception):
+    """The renderer has no faithful words for this expression."""
+
+
+# Binding strength, loosest first (as in grammar.lark).
+_IF, _OR, _AND, _NOT, _CMP, _SUM, _PROD, _NEG, _ATOM = range(9)
+_CMP_OPS = {"==": "为", "!=": "不为", "<": "＜", "<=": "≤", ">": "＞", ">=": "≥"}
+_NUM_OPS = {"==": "＝", "!=": "≠"}
+_ARITH = {"+": "＋", "-": "−", "*": "×", "/": "÷"}
+_OBJECTS = {"filing": "备案", "current": "当前备案", "new": "新备案"}
+
+# Function calls: template over rendered arguments.
+_CALLS: dict[str, Callable[..., str]] = {
+    "days_between": lambda a, b: f"{a}至{b}的天数",
+    "add_days": lambda d, n: f"{d}加{n}天",
+    "add_months": lambda d, n: f"{d}加{n}个月",
+    "window_end": lambda d, n: f"自{d}起{n}个月有效期的最后一日",
+    "year": lambda d: f"{d}所在年份",
+    "round": lambda x, n: f"{x}四舍五入到{n}位小数",
+    "coalesce": lambda a, b: f"{a}（为空时取{b}）",
+    "province_of": lambda r: f"{r}所属省份",
+    "city_of": lambda r: f"{r}所属地市",
+    "same_province": lambda a, b: f"{a}与{b}同省",
+    "same_city": lambda a, b: f"{a}与{b}同一地市",
+    "is_province": lambda r: f"{r}为省级区划",
+    "region_covers": lambda a, b: f"{a}覆盖{b}",
+    "count": lambda x: f"{x}的个数",
+    "latest": lambda x: f"{x}中最晚的日期",
+    "earliest": lambda x: f"{x}中最早的日期",
+    "any": lambda x: f"{x}中有一项成立",
+    "all": lambda x: f"{x}全部成立",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An expression as readable text (None when unsure) and as written."""
+
+    code: str
+    text: str | None
+    conjuncts: tuple[str, ...] = ()   # top-level `and` parts, for a bullet list
+
+
+class Namer:
+    """Chinese names for the paths of one policy: parameters, its variables, fields, outputs."""
+
+    def __init__(self, parameters: dict[str, str] | None = None, variables: dict[str, str] | None = None):
+        self.parameters = parameters or {}
+        self.variables = variables or {}
+
+    def name(self, path: str) -> str:
+        if path.startswith("param."):
+            title = self.parameters.get(path[len("param."):])
+            return f"「{title}」" if title else f"`{path}`"
+        if path in self.variables:
+            return _short(self.variables[path])
+        if path in _OBJECTS:
+            return _OBJECTS[path]
+        head, _, rest = path.partition(".")
+        label = glossary.name_label(path)
+        if label and path in glossary.output_titles():
+            return _short(label)
+        if head in _OBJECTS and label and rest:
+            prefix = _OBJECTS[head]
+            if head == "filing":
+                return label if label.startswith("备案") else prefix + label
+            return prefix + (label[2:] if label.startswith("备案") else label)
+        return label if label else f"`{path}`"
+
+
+def render(text: str, namer: Namer, sets: str | None = None) -> Rendered:
+    """Render expression `text`; `Rendered.text` is None when the renderer is unsure.
+
+    `sets` names the variable a `value:` expression sets: a bare word there
+    is an enumerated value (`value: emergency`), as the compiler reads it.
+    """
+    word = text.strip()
+    if sets and word.isidentifier() and word not in namer.variables and glossary.has_value(word, sets):
+        return Rendered(word, f"“{glossary.value_label(word, sets)}”")
+    try:
+        node = parse(text)
+    except ExpressionError:
+        return Rendered(text.strip(), None)
+    try:
+        words = _Renderer(namer).top(node)
+        parts = tuple(_Renderer(namer).top(p) for p in _conjuncts(node)) if _is_and(node) else ()
+    except Unsure:
+        return Rendered(text.strip(), None)
+    return Rendered(text.strip(), words, parts)
+
+
+def render_literal(literal, of: str) -> str:
+    """A YAML literal `value:` (enum word, number, bool) of variable `of`."""
+    return glossary.value_label(literal, of)
+
+
+def _short(title: str) -> str:
+    """A variable's title without its trailing note: 就医范围（本地/省内异地/跨省） → 就医范围."""
+    if title.endswith("）") and "（" in title:
+        head = title[: title.rindex("（")]
+        if head and not head.endswith("）"):
+            title = head
+    return f"“{title}”" if "，" in title else title
+
+
+def _is_and(node: ast.Node) -> bool:
+    return isinstance(node, ast.Binary) and node.op == "and"
+
+
+def _conjuncts(node: ast.Node) -> list[ast.Node]:
+    if _is_and(node):
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+class _Renderer:
+    def __init__(self, namer: Namer):
+        self.namer = namer
+
+    def top(self, node: ast.Node) -> str:
+        return self.go(node, _IF)
+
+    def go(self, node: ast.Node, context: int) -> str:
+        words, strength = self.words(node)
+        return f"（{words}）" if strength < context else words
+
+    def words(self, node: ast.Node) -> tuple[str, int]:
+        if isinstance(node, ast.Literal):
+            return self.literal(node.value, None), _ATOM
+        if isinstance(node, ast.Path):
+            return self.namer.name(node.dotted), _ATOM
+        if isinstance(node, ast.Unary):
+            if node.op == "not":
+                inner = self.go(node.operand, _NOT)
+                return ("非" + inner if isinstance(node.operand, ast.Path) or inner.startswith("（") else f"非（{inner}）"), _NOT
+            return "−" + self.go(node.operand, _NEG), _NEG
+        if isinstance(node, ast.Binary):
+            return self.binary(node)
+        if isinstance(node, ast.If):
+            return (f"若{self.go(node.condition, _OR)}，则{self.go(node.then, _OR)}，否则{self.go(node.otherwise, _OR)}", _IF)
+        if isinstance(node, ast.Call):
+            return self.call(node), _ATOM
+        if isinstance(node, ast.ListExpr):
+            return "、".join(self.go(i, _ATOM) for i in node.items), _CMP
+        raise Unsure(type(node).__name__)  # comprehensions, member access on computed values
+
+    def literal(self, value, of: str | None) -> str:
+        if value is None:
+            return "空"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return f"“{glossary.value_label(value, of)}”" if of else f"“{value}”"
+
+    def binary(self, node: ast.Binary) -> tuple[str, int]:
+        op = node.op
+        if op == "and":
+            return f"{self.go(node.left, _AND)} 且 {self.go(node.right, _AND)}", _AND
+        if op == "or":  # brackets around `and` inside `or`: 且/或 carry no precedence for a reader
+            return f"{self.go(node.left, _NOT)} 或 {self.go(node.right, _NOT)}", _OR
+        if op in _ARITH:
+            strength = _SUM if op in "+-" else _PROD
+            right_context = strength + 1  # a - (b - c) keeps its brackets
+            return f"{self.go(node.left, strength)} {_ARITH[op]} {self.go(node.right, right_context)}", strength
+        if op in ("in", "not in"):
+            return self.membership(node), _CMP
+        if op in _CMP_OPS:
+            return self.compare(node), _CMP
+        raise Unsure(op)
+
+    def compare(self, node: ast.Binary) -> str:
+        left, right, op = node.left, node.right, node.op
+        if isinstance(left, ast.Literal) and not isinstance(right, ast.Literal):
+            left, right = right, left
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        of = left.dotted if isinstance(left, ast.Path) else None
+        if isinstance(right, ast.Literal) and right.value is None and op in ("==", "!="):
+            if isinstance(left, ast.Path) and left.dotted in _OBJECTS:
+                return ("无" if op == "==" else "有") + _OBJECTS[left.dotted]
+            return f"{self.go(left, _SUM)}{'为空' if op == '==' else '不为空'}"
+        if isinstance(right, ast.Literal) and isinstance(right.value, bool) and op in ("==", "!="):
+            positive = right.value == (op == "==")
+            return self.go(left, _NOT) if positive else "非" + self.go(left, _ATOM)
+        if isinstance(right, ast.Literal) and isinstance(right.value, str):
+            word = _CMP_OPS[op] if op in ("==", "!=") else f" {_CMP_OPS[op]} "
+            return f"{self.go(left, _SUM)}{word}{self.literal(right.value, of)}"
+        symbol = _NUM_OPS.get(op, _CMP_OPS[op])
+        return f"{self.go(left, _SUM)} {symbol} {self.go(right, _SUM)}"
+
+    def membership(self, node: ast.Binary) -> str:
+        negated = node.op == "not in"
+        left = self.go(node.left, _SUM)
+        if isinstance(node.right, ast.ListExpr):
+            of = node.left.dotted if isinstance(node.left, ast.Path) else None
+            items = "、".join(self.literal(i.value, of) if isinstance(i, ast.Literal) else self.go(i, _ATOM)
+                             for i in node.right.items)
+            return f"{left}{'不为' if negated else '为'}{items}{'中任何一项' if negated else '之一'}"
+        return f"{left}{'不属于' if negated else '属于'}{self.go(node.right, _SUM)}"
+
+    def call(self, node: ast.Call) -> str:
+        args = [self.go(a, _ATOM) for a in node.args]
+        if node.function in ("min", "max"):
+            if len(args) < 2:
+                raise Unsure(node.function)
+            return f"{'、'.join(args)}中的{'较小' if node.function == 'min' else '较大'}者"
+        template = _CALLS.get(node.function)
+        if template is None:
+            raise Unsure(node.function)
+        try:
+            return template(*args)
+        except TypeError as exc:
+            raise Unsure(node.function) from exc
