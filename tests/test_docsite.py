@@ -173,3 +173,10 @@ def test_a_new_region_appears_without_configuration(tmp_path, policy_copy):
     assert "[郑州市](policies/zhengzhou.md)" in (tmp_path / "out" / "docs" / "compare.md").read_text(encoding="utf-8")
     assert build(config).joinpath("policies", "zhengzhou", "index.html").is_file()
     assert handbook_dir() is not None
+
+
+def test_api_reference_is_generated_from_docstrings(site):
+    html = (site / "site" / "api" / "index.html").read_text(encoding="utf-8")
+    for name in ("evaluate_many", "InputError", "DiagnosticError", "EvaluationError"):
+        assert name in html
+    assert "A compiled, immutable policy set" in html  # the first line of Engine's own docstring

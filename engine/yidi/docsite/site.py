@@ -16,6 +16,7 @@ The folder is generated: it is emptied first (only if it is one we made).
 from __future__ import annotations
 
 import datetime
+import copy
 import pathlib
 import shutil
 
@@ -39,7 +40,10 @@ SETTINGS = {
     "site_description": "由政策文件生成的异地就医直接结算政策说明",
     "theme": {"name": "mkdocs", "locale": "zh_CN", "highlightjs": False, "navigation_depth": 3},
     "plugins": [{"search": {"lang": ["zh", "en"], "min_search_length": 2,
-                            "separator": r"[\s\-，。、；：！？（）《》“”‘’【】〔〕「」]+"}}],
+                            "separator": r"[\s\-，。、；：！？（）《》“”‘’【】〔〕「」]+"}},
+                # The API reference (docs/api.md) is generated from the docstrings of the code itself.
+                {"mkdocstrings": {"handlers": {"python": {"paths": ["engine"], "options": {
+                    "show_source": False, "members_order": "source", "heading_level": 2, "show_root_heading": True}}}}}],
     "markdown_extensions": ["tables", "admonition", "attr_list", {"toc": {"toc_depth": 3}}],
     "extra_css": ["css/yidi.css"],
     "strict": True,
@@ -48,6 +52,16 @@ SETTINGS = {
 
 class OutputNotOurs(Exception):
     """The output folder has files that `yidi docs` did not write; refuse to delete them."""
+
+
+def _plugins_for(out: pathlib.Path) -> list:
+    """SETTINGS' plugins, with the code path made absolute: the generated config lives elsewhere."""
+    plugins = copy.deepcopy(SETTINGS["plugins"])
+    engine_dir = pathlib.Path(__file__).resolve().parents[2]
+    for plugin in plugins:
+        if "mkdocstrings" in plugin:
+            plugin["mkdocstrings"]["handlers"]["python"]["paths"] = [str(engine_dir)]
+    return plugins
 
 
 def handbook_dir() -> pathlib.Path | None:
@@ -94,7 +108,8 @@ def generate(out: pathlib.Path, policies_root: pathlib.Path, as_of: datetime.dat
     if hand_pages:
         nav.append({"手册": hand_pages})
     (out / "nav.yml").write_text(yaml.safe_dump(nav, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    config = {**SETTINGS, "docs_dir": str(docs.resolve()), "site_dir": str((out / "site").resolve()), "hooks": [str(HOOKS)]}
+    config = {**SETTINGS, "docs_dir": str(docs.resolve()), "site_dir": str((out / "site").resolve()), "hooks": [str(HOOKS)],
+              "plugins": _plugins_for(out)}
     path = out / "mkdocs.yml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

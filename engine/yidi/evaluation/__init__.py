@@ -1,0 +1,1 @@
+"""Deciding a validated document with a compiled policy set: evaluator, decision shaping, errors."""
