@@ -12,6 +12,7 @@ tree, else the tree shipped with the package. Messages are Chinese unless
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib
 import json
 import pathlib
@@ -97,7 +98,17 @@ def cmd_validate(args) -> int:
     problems: list[Diagnostic] = []
     cases = load_cases(engine, root, problems)
     matrix = build_matrix(engine.policies, root, cases, problems)
+    if not args.no_static:
+        from .policy.static_checks import check_dates, check_situations
+
+        problems += check_dates(engine.policies, args.as_of, args.horizon)
+        problems += check_situations(engine.policies, engine._evaluator)
+    warnings = [d for d in problems if d.severity == "warning"]
+    problems = [d for d in problems if d.severity != "warning"]
+    if warnings and not problems:
+        _print_diagnostics(warnings, args, root)
     if problems:
+        problems += warnings
         _print_diagnostics(problems, args, root)
         return EXIT_PROBLEMS
     count = len(engine.policies.policies)
@@ -204,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", parents=[common], help="检查政策文件与测试文件", description="检查政策（结构、表达式类型、引用）与测试文件；有问题时以 file:line:col 报告并以 1 退出")
     p.add_argument("paths", nargs="*", metavar="PATH", help="政策目录或文件（默认全部）")
+    p.add_argument("--as-of", type=datetime.date.fromisoformat, default=datetime.date.today(), metavar="YYYY-MM-DD",
+                   help="检查参数、规则到期时以哪天为今天（默认今天）")
+    p.add_argument("--horizon", type=int, default=90, metavar="DAYS", help="多少天内到期且无后续取值时提醒（默认 90）")
+    p.add_argument("--no-static", action="store_true", help="不做静态检查（日期覆盖、规则冲突、无结论的情形、从不生效的规则）")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("eval", parents=[common], help="对一份结算申请或备案申请作出决定", description="读取 JSON 结算申请（claim）或备案申请（filing_request），输出决定 JSON；输入无效时以 2 退出")

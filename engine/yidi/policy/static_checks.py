@@ -1,0 +1,250 @@
+"""Static checks that go beyond schema and types, run by `yidi validate`.
+
+* Date coverage of every dated parameter value and rule window: gaps and
+  overlaps between periods, and values that lapse within a horizon (default
+  90 days) with nothing after them — so no claim silently falls through on
+  some date, and officers hear of a lapse before it happens.
+* Situations: every policy decides an enumerated grid of claims — filing type
+  × basis × place (local, intra-province, cross-province) × emergency ×
+  referral × newborn × psychiatric certificate × networked, plus one-at-a-time
+  variations of the other inputs — and filing requests. Any situation where two
+  rules conflict, or where an output gets no value, is an error naming the
+  rules, their lines and clauses, and the situation. A rule that never takes
+  effect in any enumerated situation of any policy is reported as a warning:
+  its condition may be contradictory, or always overridden.
+
+Findings are ordinary diagnostics (file:line:col, Chinese and English).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from ..diagnostics import Diagnostic
+from ..evaluation.errors import EvaluationError, MissingParameterValue, NoApplicableRule, RuleConflict
+from .tree import CompiledPolicy, PolicySet
+
+FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")
+ADMISSION, DISCHARGE = datetime.date(2025, 6, 10), datetime.date(2025, 6, 20)
+
+
+def _at(position, severity: str, code: str, zh: str, en: str) -> Diagnostic:
+    return Diagnostic(code, zh, en, position.file, position.line, position.column, severity)
+
+
+# ── dates ────────────────────────────────────────────────────────────────
+
+def check_dates(policies: PolicySet, as_of: datetime.date, horizon_days: int = 90) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    limit = as_of + datetime.timedelta(days=horizon_days)
+    seen: set[tuple[str, str]] = set()
+    for compiled in policies.policies.values():
+        for param in compiled.layered.parameters.values():
+            if (param.policy_id, param.name) in seen or not param.values:
+                continue
+            seen.add((param.policy_id, param.name))
+            values = sorted(param.values, key=lambda v: v.start)
+            for earlier, later in itertools.pairwise(values):
+                if earlier.until is None or earlier.until > later.start:
+                    found.append(_at(later.position, "error", "date-overlap",
+                                     f"参数 {param.name} 的取值时段重叠：{_span(earlier)} 与 {_span(later)}",
+                                     f"parameter {param.name} has overlapping periods: {_span(earlier)} and {_span(later)}"))
+                elif earlier.until < later.start:
+                    found.append(_at(later.position, "error", "date-gap",
+                                     f"参数 {param.name} 在 {earlier.until} 至 {later.start} 之间没有取值（时段有空档）",
+                                     f"parameter {param.name} has no value from {earlier.until} to {later.start}"))
+            last = values[-1]
+            if last.until is not None and last.until <= limit:
+                word = "已于" if last.until <= as_of else "将于"
+                found.append(_at(last.position, "warning", "date-lapse",
+                                 f"参数 {param.name} 的取值{word} {last.until} 失效，之后没有新的取值（{as_of} 起 {horizon_days} 天内）",
+                                 f"parameter {param.name} lapses on {last.until} with nothing after it"))
+        for rule in compiled.layered.rules:
+            key = ("rule", rule.id)
+            if key in seen or rule.effective_until is None:
+                continue
+            seen.add(key)
+            successors = [r for r in compiled.layered.rules if r.sets == rule.sets and r.effective_from == rule.effective_until]
+            if rule.effective_until <= limit and not successors:
+                found.append(_at(rule.position, "warning", "date-lapse",
+                                 f"规则 {rule.id}（{rule.source.label()}）于 {rule.effective_until} 失效，之后没有接替的规则",
+                                 f"rule {rule.id} lapses on {rule.effective_until} with no rule taking over"))
+    return found
+
+
+def _span(value) -> str:
+    return f"{value.start}—{value.until or '长期'}"
+
+
+# ── situations ───────────────────────────────────────────────────────────
+
+def _insured_region(compiled: CompiledPolicy, policies: PolicySet) -> str:
+    """A region whose most specific policy is this one."""
+    region = compiled.layered.policy.region
+    if region == "000000":
+        candidates = [f"{p:02d}0100" for p in range(11, 66)]
+    elif region.endswith("0000"):
+        candidates = [region[:2] + f"{c:02d}00" for c in range(1, 99)]
+    else:
+        candidates = [region]
+    for candidate in candidates:
+        if policies.for_region(candidate)[0] is compiled:
+            return candidate
+    return region
+
+
+def _places(insured: str) -> dict[str, str]:
+    other_province = "650100" if not insured.startswith("65") else "110100"
+    return {"local": insured, "intra": insured[:2] + "9900", "cross": other_province}
+
+
+def claims(insured: str) -> Iterator[tuple[str, dict]]:
+    """(description, claim) for the grid and its one-at-a-time variations."""
+    places = _places(insured)
+    base = {"kind": "claim", "id": "S", "insured": {"region": insured, "scheme": "employee"},
+            "visit": {"kind": "inpatient", "region": insured, "networked": True, "hospital_level": 3,
+                      "admission_date": ADMISSION.isoformat(), "discharge_date": DISCHARGE.isoformat()},
+            "costs": {"total": 40000, "in_scope": 30000}}
+    filings: list[tuple[str, dict | None]] = [("无备案", None)]
+    for ftype, basis in itertools.product(FILING_TYPES, ("materials", "commitment")):
+        filings.append((f"{ftype}/{basis}", {"type": ftype, "basis": basis, "start_date": "2025-05-01", "filed_on": "2025-05-01"}))
+    flags = ("emergency", "referral", "newborn", "psychiatric_certificate", "networked")
+    for (fdesc, filing), (place, region), bits in itertools.product(filings, places.items(), itertools.product((False, True), repeat=5)):
+        claim = copy.deepcopy(base)
+        claim["visit"]["region"] = region
+        values = dict(zip(flags, bits))
+        claim["visit"].update(emergency=values["emergency"], referral=values["referral"],
+                              psychiatric_certificate=values["psychiatric_certificate"], networked=values["networked"])
+        if values["newborn"]:
+            claim["insured"]["birth_date"] = (ADMISSION - datetime.timedelta(days=5)).isoformat()
+        if filing is not None:
+            claim["filing"] = {**filing, "region": region}
+        on = [name for name, bit in values.items() if bit]
+        yield f"{fdesc}，{place}，{'、'.join(on) or '无其他情形'}", claim
+    yield from _variations(base, places)
+
+
+def _variations(base: dict, places: dict[str, str]) -> Iterator[tuple[str, dict]]:
+    def variant(desc: str, **changes) -> tuple[str, dict]:
+        claim = copy.deepcopy(base)
+        claim["visit"]["region"] = places["cross"]
+        for dotted, value in changes.items():
+            section, key = dotted.split("__")
+            claim.setdefault(section, {})[key] = value
+        if claim["visit"]["kind"] != "inpatient":
+            claim["visit"]["discharge_date"] = claim["visit"]["admission_date"]
+        return desc, claim
+
+    for kind in ("outpatient", "chronic_outpatient", "pharmacy"):
+        yield variant(f"{kind}", visit__kind=kind)
+    for disease in ("hypertension", "copd", "parkinsons"):
+        for place in ("cross", "intra"):
+            desc, claim = variant(f"门诊慢特病 {disease}，{place}", visit__kind="chronic_outpatient", visit__chronic_disease=disease)
+            claim["visit"]["region"] = places[place]
+            yield desc, claim
+    for trauma in ("no_third_party", "third_party"):
+        yield variant(f"外伤 {trauma}", visit__trauma=trauma)
+        yield variant(f"外伤 {trauma}，急诊", visit__trauma=trauma, visit__emergency=True)
+    yield variant("门诊慢特病，非联网", visit__kind="chronic_outpatient", visit__chronic_disease="hypertension", visit__networked=False)
+    cross_filing = {"type": "long_term_resident", "region": places["cross"], "start_date": "2025-01-01", "filed_on": "2025-01-01"}
+    yield variant("门诊慢特病，已备案", visit__kind="chronic_outpatient", visit__chronic_disease="hypertension",
+                  **{f"filing__{k}": v for k, v in cross_filing.items()})
+    yield variant("备案到另一地方", **{f"filing__{k}": v for k, v in {**cross_filing, "region": "540100"}.items()})
+    yield variant("备案写明结束日期", **{f"filing__{k}": v for k, v in {**cross_filing, "type": "other_temporary",
+                                                                      "end_date": "2025-12-31"}.items()})
+    yield variant("备案开始日在入院后、出院前", **{f"filing__{k}": v for k, v in {**cross_filing, "type": "other_temporary",
+                                                                          "start_date": "2025-06-15", "filed_on": "2025-06-15"}.items()})
+    yield variant("跨年度住院", visit__admission_date="2025-12-20", visit__discharge_date="2026-01-05")
+    yield variant("急诊抢救无效死亡", visit__kind="outpatient", visit__emergency=True, visit__died_after_emergency=True)
+    yield variant("出院自费结算", visit__self_paid=True)
+    yield variant("系统故障", visit__system_failure=True)
+    yield variant("住院期间外院检查", visit__outside_services=True)
+    yield variant("居民医保", insured__scheme="resident")
+    for level in (1, 2, None):
+        yield variant(f"医院等级 {level}", visit__hospital_level=level)
+    for ftype in FILING_TYPES:
+        filing = {"type": ftype, "region": places["cross"], "start_date": "2025-06-09", "filed_on": "2025-06-12"}
+        yield variant(f"{ftype} 入院后补办", **{f"filing__{k}": v for k, v in filing.items()})
+        late = {**filing, "filed_on": "2025-06-25"}
+        yield variant(f"{ftype} 出院后补办", visit__self_paid=True, **{f"filing__{k}": v for k, v in late.items()})
+        old = {"type": ftype, "region": places["cross"], "start_date": "2024-01-01", "filed_on": "2024-01-01"}
+        yield variant(f"{ftype} 早已备案", **{f"filing__{k}": v for k, v in old.items()})
+        supplemented = {"type": ftype, "basis": "commitment", "region": places["local"], "start_date": "2025-01-01",
+                        "filed_on": "2025-01-01", "supplemented_on": "2025-03-01"}
+        desc, claim = variant(f"{ftype} 承诺制已补充，回参保地", **{f"filing__{k}": v for k, v in supplemented.items()})
+        claim["visit"]["region"] = places["local"]
+        yield desc, claim
+
+
+def requests(insured: str) -> Iterator[tuple[str, dict]]:
+    places = _places(insured)
+    for ftype, basis, action, months, supplemented, costs in itertools.product(
+            FILING_TYPES, ("materials", "commitment"), ("file", "change", "cancel"), (3, 7, 30), (False, True), (False, True)):
+        on = datetime.date(2025, 1, 10) + datetime.timedelta(days=30 * months)
+        current = {"type": ftype, "basis": basis, "region": places["cross"], "start_date": "2025-01-10", "filed_on": "2025-01-10",
+                   "costs_in_filed_place": costs}
+        if supplemented and basis == "commitment":
+            current["supplemented_on"] = "2025-02-01"
+        request = {"kind": "filing_request", "id": "S", "insured": {"region": insured, "scheme": "employee"},
+                   "action": action, "on": on.isoformat(),
+                   "history": [{"type": "long_term_resident", "basis": "commitment", "start_date": "2023-01-01", "cancelled_on": "2024-10-01"}]}
+        if action != "file":
+            request["current"] = current
+        if action != "cancel":
+            for region in (places["cross"], "110105", "460100", "660000", places["intra"]):
+                yield (f"{action} {ftype}/{basis} 于第 {months} 个月，就医地 {region}",
+                       {**request, "new": {"type": ftype, "basis": basis, "region": region, "start_date": (on - datetime.timedelta(days=10)).isoformat()}})
+            yield (f"{action} {ftype}/{basis} 于第 {months} 个月，写明结束日期",
+                   {**request, "new": {"type": ftype, "basis": basis, "region": places["cross"], "start_date": on.isoformat(),
+                                       "end_date": (on + datetime.timedelta(days=400)).isoformat()}})
+        else:
+            yield f"{action} {ftype}/{basis} 于第 {months} 个月", request
+
+
+def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    fired: set[str] = set()
+    defined: dict[str, Any] = {}
+    reported: set[tuple] = set()
+    for compiled in policies.policies.values():
+        insured = _insured_region(compiled, policies)
+        for program in compiled.programs.values():
+            for rule in program.rules:
+                defined.setdefault(rule.id, rule)
+        for description, document in itertools.chain(claims(insured), requests(insured)):
+            try:
+                answer = evaluator.evaluate(document, "ids")
+            except RuleConflict as exc:
+                key = ("conflict", compiled.id, exc.rules)
+                if key not in reported:
+                    reported.add(key)
+                    rule = defined.get(exc.rules[-1])
+                    where = rule.position if rule else compiled.layered.policy.position
+                    found.append(_at(where, "error", "rule-conflict",
+                                     f"政策 {compiled.id}：{exc.message_zh}。情形：{description}",
+                                     f"policy {compiled.id}: {exc.message_en}. Situation: {description}"))
+                continue
+            except MissingParameterValue:
+                continue  # a value deliberately left to a lower level (e.g. national reductions)
+            except NoApplicableRule as exc:
+                key = ("missing", compiled.id, exc.message_en)
+                if key not in reported:
+                    reported.add(key)
+                    found.append(_at(compiled.layered.policy.position, "error", "no-answer",
+                                     f"政策 {compiled.id}：{exc.message_zh}。情形：{description}",
+                                     f"policy {compiled.id}: {exc.message_en}. Situation: {description}"))
+                continue
+            except EvaluationError:
+                continue
+            if answer["policy"]["id"] == compiled.id:
+                fired.update(entry for entry in answer["trace"] if isinstance(entry, str))
+    for rule_id, rule in defined.items():
+        if rule_id not in fired:
+            found.append(_at(rule.position, "warning", "never-fires",
+                             f"规则 {rule_id}（{rule.source.label()}）在枚举的所有情形中都没有生效：条件可能自相矛盾，或总被其他规则排除",
+                             f"rule {rule_id} ({rule.source.label()}) takes effect in none of the enumerated situations"))
+    return found
