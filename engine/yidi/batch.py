@@ -15,7 +15,6 @@ import collections
 import concurrent.futures
 import dataclasses
 import itertools
-import os
 import pathlib
 import sys
 import time
@@ -176,6 +175,7 @@ def register(sub, common) -> None:
     p.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1）")
     p.add_argument("--trace", choices=("ids", "full"), default="ids", help="依据记录：ids 仅规则编号（默认），full 完整")
     p.add_argument("--summary-json", metavar="FILE", help="把汇总写成 JSON")
+    p.add_argument("--fail-on-errors", action="store_true", help="有错误行时以 1 退出（默认：错误写入错误文件，仍以 0 退出）")
     p.set_defaults(func=_cmd_batch)
 
 
@@ -208,6 +208,6 @@ def _cmd_batch(args) -> int:
         print(f"  错误详情：{error_path}" if args.lang != "en" else f"  errors: {error_path}", file=sys.stderr)
     if args.summary_json:
         pathlib.Path(args.summary_json).write_bytes(dump_bytes(summary.to_json()))
-    if os.environ.get("YIDI_BATCH_FAIL_ON_ERRORS"):
-        return EXIT_PROBLEMS if summary.errors else EXIT_OK
+    if args.fail_on_errors and summary.errors:
+        return EXIT_PROBLEMS
     return EXIT_OK
