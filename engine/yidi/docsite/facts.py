@@ -59,9 +59,8 @@ def province_of(region: str) -> str:
     return region[:2] + "0000"
 
 
-def param_paths(rule: Rule) -> set[str]:
-    """Names of the parameters a rule reads."""
-    names: set[str] = set()
+def rule_nodes(rule: Rule):
+    """Every AST node of a rule's condition and value (literals and unparsable text have none)."""
     for expr in (rule.when, rule.value):
         if expr is None or expr.is_literal:
             continue
@@ -69,10 +68,12 @@ def param_paths(rule: Rule) -> set[str]:
             node = parse(expr.text)
         except ExpressionError:
             continue
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Path) and sub.parts[0] == "param":
-                names.add(".".join(sub.parts[1:]))
-    return names
+        yield from ast.walk(node)
+
+
+def param_paths(rule: Rule) -> set[str]:
+    """Names of the parameters a rule reads."""
+    return {".".join(sub.parts[1:]) for sub in rule_nodes(rule) if isinstance(sub, ast.Path) and sub.parts[0] == "param"}
 
 
 @dataclass(frozen=True)
@@ -152,16 +153,8 @@ def retro_rules(compiled: CompiledPolicy) -> list[Rule]:
         if rule.sets == "filing_retroactive" or (rule.sets == "filing_status" and rule.value.text.strip() == "retroactive"):
             found.append(rule)
             continue
-        for expr in (rule.when, rule.value):
-            if expr is None or expr.is_literal:
-                continue
-            try:
-                node = parse(expr.text)
-            except ExpressionError:
-                continue
-            if any(_is_retro(sub) for sub in ast.walk(node)):
-                found.append(rule)
-                break
+        if any(_is_retro(sub) for sub in rule_nodes(rule)):
+            found.append(rule)
     return found
 
 
