@@ -46,6 +46,7 @@ class Evaluator:
         self._flatten = {}
         self._lookups = {}
         self._explainers: dict[tuple[str, str, int], Explainer] = {}
+        self._chosen: dict[str, tuple] = {}  # insured region → (policy, how); at most one entry per region code
         for compiled in policies.policies.values():
             self._lookups[compiled.id] = compiled.benefits.function()
             for kind, program in compiled.programs.items():
@@ -77,7 +78,11 @@ class Evaluator:
 
     def evaluate_flat(self, d: dict[str, Any], trace: str = FULL) -> dict[str, Any]:
         kind = d["kind"]
-        compiled, how = self.policies.for_region(d["insured.region"])
+        region = d["insured.region"]
+        chosen = self._chosen.get(region)
+        if chosen is None:
+            chosen = self._chosen[region] = self.policies.for_region(region)
+        compiled, how = chosen
         program = compiled.programs[kind]
         on = d[SETTLEMENT_DATE[kind]]
         version = compiled.versions.index(on)
