@@ -126,7 +126,8 @@ def test_ci_recipe_reports_a_rule_change(tmp_path):
                             capture_output=True, text=True, timeout=600)
     report = (repo / "report.md").read_text(encoding="utf-8")
     assert result.returncode == 1, result.stderr          # Henan's psychiatric test cases now fail
-    assert "| yidi validate | 通过 |" in report
+    # The static checks see that the changed rule now disagrees with the newborn and emergency rules.
+    assert "| yidi validate | **未通过** |" in report and "rule-conflict" in report
     assert "| yidi test | **未通过** |" in report and "精神类疾病" in report
     assert "## 政策变更影响报告" in report and "### 结论" in report
     assert "| emergency | other_temporary |" in report          # the treatment moved
