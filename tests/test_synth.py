@@ -131,3 +131,13 @@ def test_documented_mix_is_in_the_docs():
     text = (ROOT / "docs" / "synth.md").read_text(encoding="utf-8")
     for number in ("55%", "70%", "22%", "28%", "30%", "8%", "10%", "2%", "3%", "5%", "0.3%", "0.5%"):
         assert number in text
+
+
+def test_retroactive_commitment_filings_are_supplemented_after_they_are_filed():
+    """A supplement dated before its own filing is invalid input; the generator must never make one."""
+    from yidi.synth import generate
+
+    for claim in generate(870_000, 11):  # seed 11 once made one at claim 864,843
+        filing = claim.get("filing")
+        if filing and filing.get("supplemented_on"):
+            assert filing["supplemented_on"] >= filing["filed_on"], claim

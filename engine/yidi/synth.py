@@ -194,7 +194,7 @@ def generate(n: int, seed: int, regions: Sequence[str] | None = None, policies: 
             filing = {"type": ftype, "basis": "commitment" if commitment else "materials",
                       "region": place[:2] + "0000" if rnd() < p_filing_province_level else place[:4] + "00",
                       "start_date": days[start], "end_date": None, "filed_on": days[filed],
-                      "supplemented_on": days[start + 30 + randint(270)] if commitment and rnd() < 0.5 else None}
+                      "supplemented_on": days[filed + 30 + randint(270)] if commitment and rnd() < 0.5 else None}
         elif rnd() < p_referral_certificate_unfiled:
             referral = True
         level = level_k[pick(level_c, rnd())]
