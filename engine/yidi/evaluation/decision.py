@@ -108,7 +108,9 @@ class Explainer:
     def trace(self, d, values, fired, how: str, full: bool) -> list[Any]:
         if not full:
             ids = self.ids
-            return [SELECTION_ID, *(ids[i] for i in fired)]
+            entries = [ids[i] for i in fired]
+            entries.insert(0, SELECTION_ID)
+            return entries
         entries: list[Any] = [self.selection_entry(d, how)]
         for i in fired:
             entry = dict(self.entries[i])

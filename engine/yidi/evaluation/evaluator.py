@@ -8,6 +8,7 @@ of rules that fired into the contract's decision with its trace.
 
 from __future__ import annotations
 
+import bisect
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -46,7 +47,8 @@ class Evaluator:
         self._flatten = {}
         self._lookups = {}
         self._explainers: dict[tuple[str, str, int], Explainer] = {}
-        self._chosen: dict[str, tuple] = {}  # insured region → (policy, how); at most one entry per region code
+        # (insured region, kind) → what deciding it needs; an idempotent memo, safe to share between threads
+        self._routes: dict[tuple[str, str], tuple] = {}
         for compiled in policies.policies.values():
             self._lookups[compiled.id] = compiled.benefits.function()
             for kind, program in compiled.programs.items():
@@ -78,25 +80,30 @@ class Evaluator:
 
     def evaluate_flat(self, d: dict[str, Any], trace: str = FULL) -> dict[str, Any]:
         kind = d["kind"]
-        region = d["insured.region"]
-        chosen = self._chosen.get(region)
-        if chosen is None:
-            chosen = self._chosen[region] = self.policies.for_region(region)
-        compiled, how = chosen
-        program = compiled.programs[kind]
+        key = (d["insured.region"], kind)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = self._route(*key)
+        program, starts, versions, explainers, lookup, how = route
         on = d[SETTLEMENT_DATE[kind]]
-        version = compiled.versions.index(on)
+        version = bisect.bisect_right(starts, on) - 1
         fired: list[int] = []
         try:
-            values = program.function(d, compiled.versions.values[version], self._lookups[compiled.id], fired, on)
+            values = program.function(d, versions[version], lookup, fired, on)
         except EvaluationError:
             raise
         except Exception as exc:  # a rule failed at run time: say which one
             raise _runtime_error(program, exc) from exc
-        explainer = self._explainers[(compiled.id, kind, version)]
         if kind == CLAIM:
-            return explainer.decision(d, values, fired, how, trace == FULL)
-        return explainer.answer(d, values, fired, how, trace == FULL)
+            return explainers[version].decision(d, values, fired, how, trace == FULL)
+        return explainers[version].answer(d, values, fired, how, trace == FULL)
+
+    def _route(self, region: str, kind: str) -> tuple:
+        """Everything a document of `kind` from `region` needs, looked up once per (region, kind)."""
+        compiled, how = self.policies.for_region(region)
+        versions = compiled.versions
+        explainers = tuple(self._explainers[(compiled.id, kind, v)] for v in range(len(versions.starts)))
+        return compiled.programs[kind], versions.starts, versions.values, explainers, self._lookups[compiled.id], how
 
 
 def _runtime_error(program, exc: Exception) -> EvaluationError:
