@@ -80,3 +80,17 @@ rules:
         engine.evaluate(claim)
     assert info.value.rules == ("zhengzhou.odd-ratio",)
     assert info.value.where[0].startswith("policies/henan/zhengzhou/policy.yaml:")
+
+
+def test_answers_share_no_mutable_parts(engine):
+    claim = {"id": "C", "insured": {"region": "410100", "scheme": "employee"},
+             "visit": {"kind": "inpatient", "region": "110000", "networked": True, "hospital_level": 3,
+                       "admission_date": "2025-07-10", "discharge_date": "2025-07-18", "emergency": True},
+             "costs": {"total": 100, "in_scope": 50}}
+    first = engine.evaluate(claim)
+    first["policy"]["documents"].append("changed by a caller")
+    with_parameters = next(i for i, entry in enumerate(first["trace"]) if entry.get("parameters"))
+    first["trace"][with_parameters]["parameters"][0]["value"] = "changed"
+    second = engine.evaluate(claim)
+    assert "changed by a caller" not in second["policy"]["documents"]
+    assert second["trace"][with_parameters]["parameters"][0]["value"] != "changed"

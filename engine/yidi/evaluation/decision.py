@@ -94,6 +94,12 @@ class Explainer:
         self.illustrative = frozenset(illustrative)
         self.reads_benefit = frozenset(i for i, reads in enumerate(program.rule_reads_benefit) if reads)
 
+    def policy(self) -> dict[str, Any]:
+        """A fresh copy for each answer: callers may change what they receive without touching the next one."""
+        block = dict(self.policy_block)
+        block["documents"] = list(block["documents"])
+        return block
+
     def selection_entry(self, d: Mapping[str, Any], how: str) -> dict[str, Any]:
         policy = self.compiled.layered.policy
         return {
@@ -115,6 +121,8 @@ class Explainer:
         for i in fired:
             entry = dict(self.entries[i])
             entry["value"] = values[self.sets[i]]
+            if "parameters" in entry:  # nested lists are copied too: an answer shares nothing with the next
+                entry["parameters"] = [dict(item) for item in entry["parameters"]]
             entries.append(entry)
         return entries
 
@@ -138,7 +146,7 @@ class Explainer:
         flags += self.provenance_flags(fired)
         return {
             "claim_id": d["id"],
-            "policy": dict(self.policy_block),
+            "policy": self.policy(),
             "scope": values["scope"],
             "route": values["route"],
             "filing_status": values["filing_status"],
@@ -159,7 +167,7 @@ class Explainer:
     def answer(self, d, values, fired, how: str, full: bool) -> dict[str, Any]:
         return {
             "request_id": d["id"],
-            "policy": dict(self.policy_block),
+            "policy": self.policy(),
             "allowed": values["allowed"],
             "earliest_date": values["earliest_date"],
             "reason": values["reason"],
