@@ -122,13 +122,13 @@ def test_schema_is_valid_2020_12_and_documented_in_chinese(name):
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     for where, prop in _properties(schema, schema):
-        resolved = documents._resolve(schema, prop)
+        resolved = documents.resolve_ref(schema, prop)
         assert resolved.get("title") and resolved.get("description"), where
         assert any("\u4e00" <= ch <= "\u9fff" for ch in resolved["description"]), where
 
 
 def _properties(root, node, where=""):
-    node = documents._resolve(root, node)
+    node = documents.resolve_ref(root, node)
     for name, prop in node.get("properties", {}).items():
         yield f"{where}.{name}", prop
         yield from _properties(root, prop, f"{where}.{name}")

@@ -246,7 +246,7 @@ def _schema_problems(validator: Any, doc: dict) -> list[Found]:
     return [f for f in found if first_type_error.get(f.path, f) is f]
 
 
-def _resolve(root: dict, node: dict) -> dict:
+def resolve_ref(root: dict, node: dict) -> dict:
     """Follow local `$ref`s, letting the referring node's own keys (title, defaults) win."""
     while "$ref" in node:
         target: Any = root
@@ -258,7 +258,7 @@ def _resolve(root: dict, node: dict) -> dict:
 
 def _walk(value: Any, schema: dict, root: dict, path: Path = ()) -> Iterator[tuple[Path, dict, Any]]:
     """Each present value with its (resolved) subschema, in document order."""
-    schema = _resolve(root, schema)
+    schema = resolve_ref(root, schema)
     yield path, schema, value
     if isinstance(value, dict):
         for name, sub in schema.get("properties", {}).items():
@@ -278,7 +278,7 @@ def _parse_date(text: Any) -> datetime.date | None:
         return None
 
 
-def _decimal_places(number: int | Decimal) -> int:
+def decimal_places(number: int | Decimal) -> int:
     """Decimals actually written, ignoring trailing zeros (75.10 has 1), without rounding."""
     if isinstance(number, int):
         return 0
@@ -297,7 +297,7 @@ def _field_problems(doc: dict, root: dict, bad: set[Path]) -> list[Found]:
             found.append(Found(path, *msg.invalid_date(value), "date"))
         places = schema.get("x-yidi-decimals")
         if places is not None and isinstance(value, int | Decimal) and not isinstance(value, bool):
-            if _decimal_places(value) > places:
+            if decimal_places(value) > places:
                 found.append(Found(path, *msg.too_many_decimals(value, places), "decimals"))
     return found
 
@@ -334,9 +334,9 @@ class _Reader:
         """`入院日期 visit.admission_date`: the schema's title, then the path, for messages."""
         schema: dict = self.root
         for part in path:
-            schema = _resolve(self.root, schema)
+            schema = resolve_ref(self.root, schema)
             schema = schema.get("items", {}) if isinstance(part, int) else schema.get("properties", {}).get(part, {})
-        title = _resolve(self.root, schema).get("title")
+        title = resolve_ref(self.root, schema).get("title")
         return f"{title} {format_path(path)}" if title else format_path(path)
 
 
@@ -406,7 +406,7 @@ def _normalise(value: Any, schema: dict, root: dict) -> Any:
     Every declared property is present: given, else its schema `default`,
     else `x-yidi-default-from` another field, else None.
     """
-    schema = _resolve(root, schema)
+    schema = resolve_ref(root, schema)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, dict):
@@ -414,7 +414,7 @@ def _normalise(value: Any, schema: dict, root: dict) -> Any:
         out = {name: _normalise(value[name], sub, root) if name in value else _default(sub, root)
                for name, sub in properties.items()}
         for name, sub in properties.items():
-            source = _resolve(root, sub).get("x-yidi-default-from")
+            source = resolve_ref(root, sub).get("x-yidi-default-from")
             if source and out[name] is None:
                 out[name] = out[source]
         return out
@@ -428,7 +428,7 @@ def _normalise(value: Any, schema: dict, root: dict) -> Any:
 
 
 def _default(schema: dict, root: dict) -> Any:
-    schema = _resolve(root, schema)
+    schema = resolve_ref(root, schema)
     return copy.deepcopy(schema["default"]) if "default" in schema else None
 
 

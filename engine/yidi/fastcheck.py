@@ -57,11 +57,7 @@ class _Generator:
         return f"v{self.counter}"
 
     def resolve(self, node: dict) -> dict:
-        while "$ref" in node:
-            target: Any = self.root
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        node = documents.resolve_ref(self.root, node)
         unknown = set(node) - _UNDERSTOOD
         if unknown:
             raise _Unsupported(sorted(unknown))
@@ -223,10 +219,6 @@ class _Generator:
             self.emit(indent, f"if {src}.get({key!r}) in {self.const(tuple(allowed))} and {src}.get({name!r}) is None: return None")
 
 
-def _places(number: Any) -> int:
-    return documents._decimal_places(number)
-
-
 @functools.lru_cache(maxsize=None)
 def checker(kind: str) -> Callable[[Any], Flat | None] | None:
     """The generated fast checker for `kind`, or None if the schema is beyond it."""
@@ -239,7 +231,7 @@ def checker(kind: str) -> Callable[[Any], Flat | None] | None:
         gen.emit(1, "return f")
     except _Unsupported:
         return None
-    namespace: dict[str, Any] = {"MISSING": _MISSING, "Decimal": Decimal, "date_from": datetime.date.fromisoformat, "places": _places, **gen.constants}
+    namespace: dict[str, Any] = {"MISSING": _MISSING, "Decimal": Decimal, "date_from": datetime.date.fromisoformat, "places": documents.decimal_places, **gen.constants}
     exec(compile("\n".join(gen.lines), f"<yidi:fastcheck:{kind}>", "exec"), namespace)  # noqa: S102 — generated from our schema
     return namespace["check"]
 

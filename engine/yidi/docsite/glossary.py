@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from ..policy.decision_model import OUTPUTS
+from ..documents import resolve_ref
 from ..resources import schema_file
 
 # Contract §1.1, §1.2, §2 and the schemas' descriptions.
@@ -73,22 +74,13 @@ def field_titles() -> dict[str, str]:
     return titles
 
 
-def _resolve(root: dict, node: dict) -> dict:
-    while "$ref" in node:
-        target: Any = root
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node
-
-
 def _walk(root: dict, node: dict, prefix: str, out: dict[str, str]) -> None:
-    node = _resolve(root, node)
+    node = resolve_ref(root, node)
     if node.get("type") == "array" or "array" in (node.get("type") or []):
-        node = _resolve(root, node.get("items", {}))
+        node = resolve_ref(root, node.get("items", {}))
     for name, prop in node.get("properties", {}).items():
         path = f"{prefix}{name}"
-        resolved = _resolve(root, prop)
+        resolved = resolve_ref(root, prop)
         title = prop.get("title") or resolved.get("title")
         if title and path not in out:
             out[path] = title

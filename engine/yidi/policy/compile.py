@@ -28,7 +28,9 @@ from ..dsl.errors import ExpressionError
 from ..dsl.types import BOOL, NUMBER, STRING, Type
 from ..evaluation.errors import NoApplicableRule, RuleConflict
 from .assemble import LayeredPolicy
-from .decision_model import BENEFIT_COLUMNS, CLAIM, Output, input_types, outputs_for
+from .decision_model import BENEFIT_COLUMNS, CLAIM, OUTPUTS, input_types, outputs_for
+
+_OUTPUT_KINDS = {o.name: o.kind for o in OUTPUTS}
 from .model import ExpressionText, Rule
 
 
@@ -83,14 +85,14 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
         variables=variables,
         benefit=BENEFIT_COLUMNS if kind == CLAIM else {},
     )
-    all_variable_kinds = {name: o.kind for name, o in _all_outputs().items()} | {v.name: v.for_kind for v in layered.variables.values()}
+    all_variable_kinds = _OUTPUT_KINDS | {v.name: v.for_kind for v in layered.variables.values()}
     rules = [r for r in layered.rules if all_variable_kinds.get(r.sets) == kind]
     before = len(problems)
     for rule in layered.rules:
         if rule.sets not in all_variable_kinds:
             problems.append(_at(rule.position, "unknown-variable", f"规则设置的变量 “{rule.sets}” 不存在",
                                 f"the rule sets an unknown variable {rule.sets!r}",
-                                "可设置：" + "、".join(list(_all_outputs()) + list(layered.variables)), None))
+                                "可设置：" + "、".join(list(_OUTPUT_KINDS) + list(layered.variables)), None))
 
     checked: list[tuple[CheckedExpr | None, CheckedExpr | Any]] = []
     for rule in rules:
@@ -112,12 +114,6 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     reads_benefit = tuple(any(isinstance(c, CheckedExpr) and _reads_benefit(c) for c in pair) for pair in checked)
     return Program(kind, layered.policy.id, tuple(rules), params_used, tuple(order), tuple(inputs), source,
                    _link(code, constants, tuple(rules)), line_rules, reads_benefit, code, constants)
-
-
-def _all_outputs() -> dict[str, Output]:
-    from .decision_model import OUTPUTS
-
-    return {o.name: o for o in OUTPUTS}
 
 
 def _at(position, code, zh, en, help_zh=None, help_en=None) -> Diagnostic:

@@ -9,11 +9,14 @@ type checker and the input validator can never disagree.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from ..documents import schema_path
+from ..documents import resolve_ref, schema_path
 from ..dsl.types import BOOL, DATE, LIST, NUMBER, OBJECT, STRING, T_BOOL, T_DATE, T_NUMBER, T_STRING, Type, enum_type
 
 CLAIM, FILING_REQUEST = "claim", "filing_request"
@@ -78,29 +81,23 @@ def outputs_for(kind: str) -> dict[str, Output]:
     return {o.name: o for o in OUTPUTS if o.kind == kind}
 
 
-def input_types(kind: str) -> dict[str, Type]:
-    """Every dotted input path of a `kind` document, with the field's own type."""
+@functools.cache
+def input_types(kind: str) -> Mapping[str, Type]:
+    """Every dotted input path of a `kind` document, with the field's own type.
+
+    Read once per kind: every policy's compilation asks for it.
+    """
     schema = json.loads(schema_path(_SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
     paths: dict[str, Type] = {}
     for name, prop, required in _properties(schema, schema):
         if name == "kind":
             continue
         _collect(schema, name, prop, required, paths)
-    return paths
-
-
-def _resolve(root: dict, node: dict) -> dict:
-    while "$ref" in node:
-        ref = node["$ref"]
-        target: Any = root
-        for part in ref.lstrip("#/").split("/"):
-            target = target[part]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node
+    return MappingProxyType(paths)
 
 
 def _properties(root: dict, node: dict):
-    node = _resolve(root, node)
+    node = resolve_ref(root, node)
     required = set(node.get("required", ()))
     for name, prop in node.get("properties", {}).items():
         yield name, prop, name in required
@@ -109,7 +106,7 @@ def _properties(root: dict, node: dict):
 def _collect(root: dict, path: str, node: dict, required: bool, out: dict[str, Type]) -> None:
     t = _to_type(root, node, required)
     out[path] = t
-    node = _resolve(root, node)
+    node = resolve_ref(root, node)
     if t.kind == OBJECT:
         for name, prop, req in _properties(root, _object_branch(root, node)):
             _collect(root, f"{path}.{name}", prop, req, out)
@@ -118,21 +115,21 @@ def _collect(root: dict, path: str, node: dict, required: bool, out: dict[str, T
 def _object_branch(root: dict, node: dict) -> dict:
     for key in ("anyOf", "oneOf"):
         for branch in node.get(key, ()):
-            branch = _resolve(root, branch)
+            branch = resolve_ref(root, branch)
             if branch.get("type") == "object" or "properties" in branch:
                 return branch
     return node
 
 
 def _to_type(root: dict, node: dict, required: bool) -> Type:
-    node = _resolve(root, node)
+    node = resolve_ref(root, node)
     types = node.get("type")
     if types is None:
         for key in ("anyOf", "oneOf"):
             if key in node:
                 types = []
                 for branch in node[key]:
-                    branch = _resolve(root, branch)
+                    branch = resolve_ref(root, branch)
                     b = branch.get("type")
                     types.extend(b if isinstance(b, list) else [b] if b else [])
                     if "enum" in branch:
