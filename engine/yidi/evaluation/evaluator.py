@@ -75,6 +75,10 @@ class Evaluator:
         d["id"] = doc["id"]
         return d
 
+    def evaluate_normalized(self, doc: Mapping[str, Any], trace: str = FULL) -> dict[str, Any]:
+        """Decide a document already normalised (yidi diff validates once, then decides under two policy sets)."""
+        return self.evaluate_flat(self.flatten(doc), trace)
+
     def evaluate_flat(self, d: dict[str, Any], trace: str = FULL) -> dict[str, Any]:
         kind = d["kind"]
         key = (d["insured.region"], kind)
