@@ -1,4 +1,4 @@
-"""Where the shipped schemas and policies are.
+"""Where yidi's files are: the shipped schemas and policies, and the user's cache folder.
 
 In a source checkout (and an editable install) they are the top-level
 `schemas/` and `policies/` folders of the repository, tried first so an
@@ -8,6 +8,7 @@ wheel they are package data under `yidi/_data/`. Nothing else is searched.
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 _PACKAGE = pathlib.Path(__file__).resolve().parent
@@ -37,3 +38,9 @@ def schema_file(name: str) -> pathlib.Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"schema {name} not found; looked in: " + ", ".join(map(str, candidates)))
+
+
+def user_cache_dir() -> pathlib.Path:
+    """The user's own cache folder for yidi (`$XDG_CACHE_HOME/yidi`, else `~/.cache/yidi`)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(pathlib.Path.home() / ".cache")
+    return pathlib.Path(base) / "yidi"

@@ -16,13 +16,15 @@ import dataclasses
 import difflib
 import re
 from decimal import Decimal
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, sort_diagnostics
+from .schema_compiled import compiled_schema
 from .source import LocatedDocument
+
+if TYPE_CHECKING:  # imported when a document has errors to explain (see _validator)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _VALIDATORS: dict[Any, tuple[dict, Draft202012Validator]] = {}
 
@@ -38,7 +40,13 @@ _RANK = {"type": 1, "required": 1, "additionalProperties": 1, "unevaluatedProper
 
 
 def _validator(schema: dict) -> Draft202012Validator:
-    """One validator per schema `$id` (or per schema object without one)."""
+    """One validator per schema `$id` (or per schema object without one).
+
+    jsonschema is imported here, not at module level: a valid document never
+    needs it (see check_against_schema).
+    """
+    from jsonschema import Draft202012Validator
+
     key = schema.get("$id") or id(schema)
     cached = _VALIDATORS.get(key)
     if cached is None or (not schema.get("$id") and cached[0] is not schema):
@@ -49,7 +57,14 @@ def _validator(schema: dict) -> Draft202012Validator:
 
 
 def check_against_schema(doc: LocatedDocument, schema: dict) -> list[Diagnostic]:
-    """Every schema violation in `doc`, at most one per key or value."""
+    """Every schema violation in `doc`, at most one per key or value.
+
+    The compiled check (yidi.schema_compiled) answers first; only a document
+    it does not accept is walked by jsonschema, whose errors are explained.
+    """
+    accepts = compiled_schema(schema)
+    if accepts is not None and accepts(doc.data):
+        return []
     chosen: dict[tuple, tuple[int, Diagnostic]] = {}
     explainer = _Explainer(doc, schema)
     for error in _validator(schema).iter_errors(doc.data):

@@ -25,6 +25,7 @@ Path = tuple[str | int, ...]
 
 _BREAKS = "\n\x85\u2028\u2029"  # after \r\n and \r are normalised to \n
 _END = "\0"  # sentinel appended to the text, as PyYAML's reader does
+_LINE_BREAK = re.compile(f"[{_BREAKS}]")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class _Text:
         self.file = file
         self.text = text
         self.padded = text + _END
-        self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch in _BREAKS]
+        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
 
     def column0(self, index: int) -> int:
         return index - self.starts[bisect.bisect_right(self.starts, index) - 1]
@@ -398,8 +399,8 @@ class _Builder:
         zh, en, help_zh, help_en = (text.format(**fill) for text in _REFUSED[code])
         self.problems.append(Diagnostic(code, zh, en, p.file, p.line, p.column, "error", help_zh, help_en))
 
-    def build(self, node, path: Path, key_mark) -> Any:
-        info = NodeInfo(self.pos(key_mark) if key_mark else None, self.pos(node.start_mark), None)
+    def build(self, node, path: Path, key: Position | None) -> Any:
+        info = NodeInfo(key, self.pos(node.start_mark), None)
         self.nodes[path] = info
         if isinstance(node, yaml.ScalarNode):
             info.style = node.style
@@ -420,8 +421,8 @@ class _Builder:
                 first = first_seen[key]
                 self.problem(key_node.start_mark, "duplicate-key", x=key, line=first.line, column=first.column)
             else:
-                first_seen[key] = self.pos(key_node.start_mark)
-                result[key] = self.build(value_node, path + (key,), key_node.start_mark)
+                first_seen[key] = self.pos(key_node.start_mark)  # also where the value's key is (immutable, so shared)
+                result[key] = self.build(value_node, path + (key,), first_seen[key])
         return result
 
     def refused(self, kind: str, event) -> None:
@@ -486,6 +487,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
 
 def _indentation_tabs(text: str, file: str) -> list[Diagnostic]:
     """Tabs in leading whitespace: PyYAML's own message for them is cryptic."""
+    if "\t" not in text:
+        return []
     found = []
     for n, line in enumerate(text.split("\n"), start=1):
         indent = line[: len(line) - len(line.lstrip(" \t"))]
@@ -500,38 +503,73 @@ _CLoader = getattr(yaml, "CSafeLoader", None)
 def _compose_fast(text: str):
     """Compose with libyaml when the document is plain YAML (no anchors, aliases, tags).
 
-    libyaml counts marks in characters like the Python parser, ten times faster;
-    anything unusual, including syntax errors, goes to the Python composer,
-    which reports it precisely. Returns (root node or None, refused features).
+    libyaml counts marks in characters like the Python parser, ten times
+    faster. Nodes are built here, in one pass over its events, rather than by
+    libyaml's composer: that would need a second pass to look for anchors and
+    tags, and it resolves an implicit tag for every scalar, which `_Builder`
+    never reads (it types plain scalars itself). Anything unusual, including
+    syntax errors, goes to the Python composer, which reports it precisely.
+    Returns (root node or None, refused features).
     """
     if _CLoader is None or "\t" in text:  # tabs get the Python path's precise messages
         return None, []
+    loader = _CLoader(text)
     try:
-        for event in yaml.parse(text, Loader=_CLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None:
-                return None, []
-        root = yaml.compose(text, Loader=_CLoader)
-    except yaml.YAMLError:
+        return _nodes_from_events(loader), []
+    except (yaml.YAMLError, _Unusual):
         return None, []
-    if root is not None:
-        _plain_style(root)
-    return root, []
+    finally:
+        loader.dispose()
 
 
-def _plain_style(node) -> None:
-    """libyaml marks plain scalars with style '' where the Python parser uses None."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, yaml.ScalarNode):
-            if current.style == "":
-                current.style = None
-        elif isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.append(key)
-                stack.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
+class _Unusual(Exception):
+    """The document needs the Python composer (anchor, alias, tag, several documents)."""
+
+
+def _nodes_from_events(loader):
+    """The document's node tree, as SafeLoader's composer builds it but with tags unresolved."""
+    root = None
+    open_nodes: list = []    # collections being filled, innermost last
+    keys: list = []          # for each open collection: the mapping key waiting for its value
+    documents = 0
+    check, get = loader.check_event, loader.get_event
+    while check():
+        event = get()
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            node = yaml.ScalarNode(None, event.value, event.start_mark, event.end_mark, event.style or None)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            node_class = yaml.MappingNode if kind is yaml.MappingStartEvent else yaml.SequenceNode
+            open_nodes.append(node_class(None, [], event.start_mark, None, event.flow_style))
+            keys.append(None)
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            node = open_nodes.pop()
+            keys.pop()
+            node.end_mark = event.end_mark
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Unusual
+            continue
+        elif kind is yaml.AliasEvent:
+            raise _Unusual
+        else:  # stream start/end, document end
+            continue
+        if not open_nodes:
+            root = node
+        elif isinstance(open_nodes[-1], yaml.SequenceNode):
+            open_nodes[-1].value.append(node)
+        elif keys[-1] is None:
+            keys[-1] = node
+        else:
+            open_nodes[-1].value.append((keys[-1], node))
+            keys[-1] = None
+    return root
 
 
 def load_yaml(text: str, file: str) -> LocatedDocument:

@@ -1,62 +1,17 @@
 """Parse expression text into the typed AST of `yidi.dsl.ast`.
 
-Lark builds the grammar once per process (and caches it on disk between
-processes); parse failures become `ExpressionError`s with a Chinese message
-and the offset of the offending character.
+The language is defined by `grammar.lark` and parsed by Lark
+(`yidi.dsl.lark_parser`), which also turns syntax errors into Chinese
+messages with offsets. Lark is imported on the first parse, so a process that
+reads compiled policies from the cache never loads it.
 """
 
 from __future__ import annotations
 
-import datetime
 import functools
-import pathlib
-from decimal import Decimal
-
-import lark
 
 from . import ast
 from .errors import ExpressionError, ExprProblem
-
-_GRAMMAR = pathlib.Path(__file__).with_name("grammar.lark")
-
-# Names of grammar terminals as an officer would say them, for "expected …".
-_TERMINAL_NAMES = {
-    "NAME": ("名称", "a name"),
-    "NUMBER": ("数字", "a number"),
-    "STRING": ("字符串", "a string"),
-    "DATE": ("日期", "a date"),
-    "RPAR": ("右括号 )", "')'"),
-    "LPAR": ("左括号 (", "'('"),
-    "RSQB": ("右方括号 ]", "']'"),
-    "COMMA": ("逗号 ,", "','"),
-    "THEN": ("then", "'then'"),
-    "ELSE": ("else", "'else'"),
-    "IN": ("in", "'in'"),
-    "COMPARE": ("比较运算符", "a comparison operator"),
-    "$END": ("表达式结束", "end of expression"),
-    "LSQB": ("列表 [", "'['"),
-    "MINUS": ("负号 -", "'-'"),
-    "NOT": ("not", "'not'"),
-    "IF": ("if", "'if'"),
-    "TRUE": ("true", "'true'"),
-    "FALSE": ("false", "'false'"),
-    "NULL": ("null", "'null'"),
-    "AND": ("and", "'and'"),
-    "OR": ("or", "'or'"),
-    "ADD_OP": ("+ 或 -", "'+' or '-'"),
-    "MUL_OP": ("* 或 /", "'*' or '/'"),
-}
-
-
-@functools.lru_cache(maxsize=1)
-def _lark() -> lark.Lark:
-    return lark.Lark(
-        _GRAMMAR.read_text(encoding="utf-8"),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=True,
-    )
 
 
 @functools.lru_cache(maxsize=8192)
@@ -68,178 +23,6 @@ def parse(text: str) -> ast.Node:
     """
     if not text.strip():
         raise ExpressionError([ExprProblem(0, 0, "empty-expression", "表达式为空", "the expression is empty")])
-    try:
-        tree = _lark().parse(text)
-    except lark.exceptions.UnexpectedInput as exc:
-        raise ExpressionError([_syntax_problem(text, exc)]) from None
-    try:
-        return _ToAst(text).transform(tree)
-    except lark.exceptions.VisitError as exc:  # a literal the transformer refused
-        if isinstance(exc.orig_exc, ExpressionError):
-            raise exc.orig_exc from None
-        raise
+    from .lark_parser import parse_with_lark
 
-
-def _syntax_problem(text: str, exc: lark.exceptions.UnexpectedInput) -> ExprProblem:
-    pos = getattr(exc, "pos_in_stream", None)
-    if pos is None or pos < 0:
-        pos = len(text)
-    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
-        ch = text[pos] if pos < len(text) else ""
-        return ExprProblem(
-            pos, pos + 1, "syntax-error",
-            f"无法识别的字符 “{ch}”", f"unexpected character {ch!r}",
-            "字符串请用英文双引号 \" 括起；运算符有 == != < <= > >= + - * /",
-            "strings are written in double quotes; operators are == != < <= > >= + - * /",
-        )
-    if isinstance(exc, lark.exceptions.UnexpectedEOF) or (
-        isinstance(exc, lark.exceptions.UnexpectedToken) and exc.token.type == "$END"
-    ):
-        expected = _expected(getattr(exc, "expected", ()))
-        return ExprProblem(
-            len(text), len(text), "syntax-error",
-            f"表达式不完整，此处应为{expected[0]}", f"the expression ends too early; expected {expected[1]}",
-        )
-    token = exc.token  # type: ignore[attr-defined]
-    expected = _expected(exc.expected)  # type: ignore[attr-defined]
-    return ExprProblem(
-        pos, pos + max(len(str(token)), 1), "syntax-error",
-        f"此处不应出现 “{token}”，应为{expected[0]}", f"unexpected {str(token)!r}; expected {expected[1]}",
-    )
-
-
-def _expected(names) -> tuple[str, str]:
-    zh, en = [], []
-    for name in sorted(names):
-        z, e = _TERMINAL_NAMES.get(name, (name.lower(), name.lower()))
-        if z not in zh:
-            zh.append(z)
-            en.append(e)
-    if not zh:
-        return "其他内容", "something else"
-    return "：" + "、".join(zh[:6]), ", ".join(en[:6])
-
-
-def _span(meta) -> dict[str, int]:
-    if getattr(meta, "empty", True):
-        return {"start": 0, "end": 0}
-    return {"start": meta.start_pos, "end": meta.end_pos}
-
-
-@lark.v_args(meta=True)
-class _ToAst(lark.Transformer):
-    """Turn Lark's parse tree into AST nodes; literals are decoded here."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self._text = text
-
-    def number(self, meta, children):
-        return ast.Literal(Decimal(str(children[0])), **_span(meta))
-
-    def string(self, meta, children):
-        raw = str(children[0])
-        return ast.Literal(_unescape(raw[1:-1], children[0].start_pos + 1), **_span(meta))
-
-    def date(self, meta, children):
-        token = children[0]
-        try:
-            value = datetime.date.fromisoformat(str(token))
-        except ValueError:
-            raise ExpressionError([ExprProblem(
-                token.start_pos, token.end_pos, "bad-date",
-                f"“{token}” 不是有效日期", f"{str(token)!r} is not a valid date",
-            )]) from None
-        return ast.Literal(value, **_span(meta))
-
-    def true(self, meta, children):
-        return ast.Literal(True, **_span(meta))
-
-    def false(self, meta, children):
-        return ast.Literal(False, **_span(meta))
-
-    def null(self, meta, children):
-        return ast.Literal(None, **_span(meta))
-
-    def name(self, meta, children):
-        return ast.Path((str(children[0]),), **_span(meta))
-
-    def member(self, meta, children):
-        target, name = children
-        if isinstance(target, ast.Path):
-            return ast.Path((*target.parts, str(name)), **_span(meta))
-        return ast.Member(target, str(name), **_span(meta))
-
-    def call(self, meta, children):
-        name, args = children
-        return ast.Call(str(name), tuple(args or ()), name_end=name.end_pos, **_span(meta))
-
-    def arguments(self, meta, children):
-        return [c for c in children if c is not None]
-
-    def list_expr(self, meta, children):
-        return ast.ListExpr(tuple(children[0] or ()), **_span(meta))
-
-    def comprehension(self, meta, children):
-        item, name, source, condition = children
-        return ast.Comprehension(item, str(name), source, condition, **_span(meta))
-
-    def negate(self, meta, children):
-        return ast.Unary("-", children[0], **_span(meta))
-
-    def not_expr(self, meta, children):
-        return ast.Unary("not", children[0], **_span(meta))
-
-    def _binary(self, meta, op, left, right, op_start):
-        return ast.Binary(op, left, right, op_start=op_start, **_span(meta))
-
-    def compare(self, meta, children):
-        left, op, right = children
-        return self._binary(meta, str(op), left, right, op.start_pos)
-
-    def arith(self, meta, children):
-        left, op, right = children
-        return self._binary(meta, str(op), left, right, op.start_pos)
-
-    def in_expr(self, meta, children):
-        left, right = children
-        return self._binary(meta, "in", left, right, left.end)
-
-    def not_in_expr(self, meta, children):
-        left, right = children
-        return self._binary(meta, "not in", left, right, left.end)
-
-    def and_expr(self, meta, children):
-        left, right = children
-        return self._binary(meta, "and", left, right, left.end)
-
-    def or_expr(self, meta, children):
-        left, right = children
-        return self._binary(meta, "or", left, right, left.end)
-
-    def if_expr(self, meta, children):
-        condition, then, otherwise = children
-        return ast.If(condition, then, otherwise, **_span(meta))
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
-
-
-def _unescape(body: str, offset: int) -> str:
-    out = []
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt not in _ESCAPES:
-                raise ExpressionError([ExprProblem(
-                    offset + i, offset + i + 2, "bad-escape",
-                    f"字符串中不支持转义 “\\{nxt}”", f"unsupported escape '\\{nxt}' in a string",
-                )])
-            out.append(_ESCAPES[nxt])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    return parse_with_lark(text)

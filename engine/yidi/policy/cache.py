@@ -20,12 +20,13 @@ import pathlib
 import pickle
 import tempfile
 
+from ..resources import user_cache_dir
+
 _PACKAGE = pathlib.Path(__file__).resolve().parent.parent
 
 
 def default_dir() -> pathlib.Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(pathlib.Path.home() / ".cache")
-    return pathlib.Path(base) / "yidi"
+    return user_cache_dir()
 
 
 @functools.lru_cache(maxsize=1)
