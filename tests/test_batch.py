@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 
-from yidi.batch import run
+import pytest
+
+from yidi.batch import _blocks, run
 
 from .conftest import EXAMPLES, POLICIES
 from .test_cli import yidi
@@ -26,7 +28,7 @@ def corpus(n: int) -> list[bytes]:
 
 def test_answers_keep_input_order_and_errors_name_their_line(engine):
     out, errors = io.BytesIO(), io.BytesIO()
-    summary = run(POLICIES, corpus(50), out, errors, engine=engine)
+    summary = run(POLICIES, io.BytesIO(b"\n".join(corpus(50))), out, errors, engine=engine)
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [a["claim_id"] for a in answers] == [f"B{i}" for i in range(50) if i not in (3, 5)]
     problems = [json.loads(line) for line in errors.getvalue().splitlines()]
@@ -48,3 +50,12 @@ def test_two_workers_write_exactly_what_one_writes(tmp_path):
     assert one.read_bytes() == two.read_bytes()
     assert "决定 4998 份" in first.stderr and "错误 2 行" in first.stderr
     assert (tmp_path / "two.jsonl.errors.jsonl").read_text(encoding="utf-8").count("\n") == 2
+
+
+@pytest.mark.parametrize("size", [1, 7, 100, 1 << 20])
+def test_blocks_hold_whole_lines_and_know_their_line_numbers(size):
+    text = b'{"a":1}\n\n{"b":22}\r\n{"c":333}'  # an empty line, a CRLF, no final newline
+    blocks = list(_blocks(io.BytesIO(text), size))
+    assert b"".join(block for _, block in blocks) == text
+    numbered = [(first + i, line) for first, block in blocks for i, line in enumerate(block.split(b"\n")) if line.strip()]
+    assert numbered == [(1, b'{"a":1}'), (3, b'{"b":22}\r'), (4, b'{"c":333}')]

@@ -20,7 +20,7 @@ import json
 import math
 import pathlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -395,6 +395,42 @@ _CROSS_CHECKS: dict[str, Callable[[_Reader], Iterable[Found]]] = {
     CLAIM: _claim_checks,
     FILING_REQUEST: _filing_request_checks,
 }
+
+
+def relations_hold(kind: str, f: Mapping[str, Any]) -> bool:
+    """The relations above as one yes/no over a flat, typed document — for the fast paths.
+
+    A no sends the document down the thorough path, whose checks above find
+    and explain the problem, so no messages here; tests/test_fastcheck.py
+    checks on random documents that this answers exactly as those do.
+    """
+    if kind == CLAIM:
+        admission, discharge = f["visit.admission_date"], f["visit.discharge_date"]
+        if admission is not None:
+            if discharge is not None and (discharge < admission or (discharge != admission and f["visit.kind"] in _SAME_DAY_CARE)):
+                return False
+            settled, birth = f["visit.settled_on"], f["insured.birth_date"]
+            if (settled is not None and settled < admission) or (birth is not None and birth > admission):
+                return False
+        total, in_scope = f["costs.total"], f["costs.in_scope"]
+        if total is not None and in_scope is not None and in_scope > total:
+            return False
+        return _filing_holds(f, "filing.")
+    if not (_filing_holds(f, "current.") and _filing_holds(f, "new.")):
+        return False
+    for entry in f["history"] or ():
+        start, cancelled, supplemented = entry["start_date"], entry["cancelled_on"], entry["supplemented_on"]
+        if (start is not None and cancelled is not None and cancelled < start) or (supplemented and entry["basis"] == "materials"):
+            return False
+    return True
+
+
+def _filing_holds(f: Mapping[str, Any], at: str) -> bool:
+    start, end = f[at + "start_date"], f[at + "end_date"]
+    filed, supplemented = f[at + "filed_on"], f[at + "supplemented_on"]
+    return not ((start is not None and end is not None and end < start)
+                or (filed is not None and supplemented is not None and supplemented < filed)
+                or (supplemented is not None and f[at + "basis"] == "materials"))
 
 
 # ---- normalisation --------------------------------------------------------------------------

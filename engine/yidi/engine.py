@@ -106,6 +106,13 @@ class Engine:
         """Decide one claim or filing request (a dict, as parsed from JSON)."""
         return self._evaluator.evaluate(document, trace)
 
+    def evaluate_json(self, text: bytes | str, trace: str = FULL) -> dict[str, Any]:
+        """Decide one document given as JSON text — the fastest way in, for services that receive bytes.
+
+        Same answers and errors as `evaluate(load_json(text))` (InputError for invalid JSON too).
+        """
+        return self._evaluator.evaluate_json(text, trace)
+
     def evaluate_many(self, documents: Iterable[Any], trace: str = "ids") -> Iterator[dict[str, Any]]:
         """Decide documents in order; a bad one yields {"error": …} instead of stopping the run."""
         for index, document in enumerate(documents):

@@ -11,7 +11,7 @@ and the caller runs the thorough path (`documents.normalize_document`), which
 finds and explains every problem. So the fast path can be stricter than the
 schema but never looser; a schema keyword it does not understand disables it
 for that kind rather than being ignored. Cross-field checks are the thorough
-path's own (`documents._CROSS_CHECKS`), run over the flat document.
+path's own relations, asked as one yes/no (`documents.relations_hold`).
 """
 
 from __future__ import annotations
@@ -236,30 +236,6 @@ def checker(kind: str) -> Callable[[Any], Flat | None] | None:
     return namespace["check"]
 
 
-@functools.lru_cache(maxsize=256)
-def _key(path: tuple) -> str:
-    return ".".join(path)
-
-
-class _FlatReader:
-    """The thorough path's cross-field checks, reading a flat document."""
-
-    def __init__(self, flat: Flat):
-        self.flat = flat
-
-    def get(self, *path: str | int, absent: Any = None) -> Any:
-        if len(path) >= 2 and isinstance(path[1], int):  # history[i].field
-            items = self.flat.get(path[0])
-            return items[path[1]].get(path[2]) if len(path) == 3 else items[path[1]]
-        return self.flat.get(_key(path), absent)
-
-    def date(self, *path: str | int) -> datetime.date | None:
-        return self.get(*path)
-
-    def name(self, *path: str | int) -> str:
-        return ".".join(map(str, path))
-
-
 def check_fast(raw: Any) -> Flat | None:
     """The flat, normalised document if `raw` is certainly valid, else None (use the thorough path)."""
     if type(raw) is not dict:
@@ -274,6 +250,4 @@ def check_fast(raw: Any) -> Flat | None:
     if flat is None:
         return None
     flat["kind"] = kind
-    for _ in documents._CROSS_CHECKS[kind](_FlatReader(flat)):
-        return None
-    return flat
+    return flat if documents.relations_hold(kind, flat) else None

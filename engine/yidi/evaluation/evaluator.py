@@ -13,10 +13,11 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..documents import normalize_document
+from ..documents import load_json, normalize_document
 from ..fastcheck import check_fast
+from ..fastdecode import decode_fast
 from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
-from ..policy.tree import CompiledPolicy, PolicySet
+from ..policy.tree import PolicySet
 from .decision import Explainer
 from .errors import EvaluationError
 
@@ -66,6 +67,17 @@ class Evaluator:
         flat = check_fast(raw)
         if flat is None:
             flat = self.flatten(normalize_document(raw))
+        return self.evaluate_flat(flat, trace)
+
+    def evaluate_json(self, text: bytes | str, trace: str = FULL) -> dict[str, Any]:
+        """Decide a document given as JSON text; the same answers and errors as `evaluate(load_json(text))`.
+
+        Valid documents are decoded straight into typed values (`fastdecode`);
+        anything else is parsed and checked by the thorough path, which explains.
+        """
+        flat = decode_fast(text)
+        if flat is None:
+            return self.evaluate(load_json(text), trace)
         return self.evaluate_flat(flat, trace)
 
     def flatten(self, doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,273 @@
+"""JSON text → flat, checked document in one C pass — the batch fast path.
+
+`fastcheck` starts from parsed JSON; parsing with duplicate-key detection
+and exact decimals (the standard library with hooks) costs more than the
+check itself. Here msgspec decodes the bytes straight into typed Structs
+generated from the same JSON Schemas — types, enums, required and unknown
+keys, patterns and dates are checked in C — and a small generated function
+checks the rest (money: exact, not negative, at most two places; the
+schema's if/then) and writes the flat document the compiled policies read.
+
+Like `fastcheck`, it only ever *accepts*: anything it does not like — an
+unfamiliar schema keyword, a backslash escape, a repeated key, a value it
+cannot vouch for — returns None and the caller takes the thorough path,
+which explains every problem. Never looser than the thorough path is a
+property test (tests/test_fastdecode.py).
+
+Repeated keys: msgspec keeps the last one silently, and "nothing is lost"
+means refusing them. Without backslash escapes every colon outside a string
+separates a key from its value, so the document has exactly
+`text.count(b":") - colons inside string values` keys; the generated
+function counts the keys it received (absent optional fields decode as
+UNSET) and the colons in the strings it read, and a difference means a key
+was repeated.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from . import documents
+from .fastcheck import Flat
+from .resources import schema_file
+
+_UNDERSTOOD = {
+    "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
+    "additionalProperties", "enum", "const", "pattern", "minLength", "minimum", "format", "default",
+    "items", "if", "then", "x-yidi-decimals", "x-yidi-default-from", "x-yidi-defaulted", "x-yidi-note-zh", "x-yidi-note-en",
+}
+
+
+class _Unsupported(Exception):
+    """The schema uses something this generator does not check; that kind has no fast decoder."""
+
+
+def _types(schema: dict) -> list[str]:
+    types = schema.get("type")
+    return [types] if isinstance(types, str) else list(types or [])
+
+
+class _Generator:
+    """Builds the Struct types (for msgspec) and the flattening function (Python source) together."""
+
+    def __init__(self, root: dict):
+        self.root = root
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {}
+        self.counter = 0
+        self.structs = 0
+
+    def resolve(self, node: dict) -> dict:
+        node = documents.resolve_ref(self.root, node)
+        unknown = set(node) - _UNDERSTOOD
+        if unknown:
+            raise _Unsupported(sorted(unknown))
+        return node
+
+    def const(self, value: Any) -> str:
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def var(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+    def emit(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+    # -- types -----------------------------------------------------------
+    def struct(self, schema: dict) -> type:
+        """A Struct type for an object schema: required fields have no default, the rest default to UNSET."""
+        schema = self.resolve(schema)
+        if schema.get("additionalProperties") is not False or "object" not in _types(schema):
+            raise _Unsupported("objects must forbid unknown keys")
+        required = set(schema.get("required", ()))
+        fields = []
+        for name, sub in schema.get("properties", {}).items():
+            kind = self.field_type(self.resolve(sub))
+            fields.append((name, kind) if name in required else (name, kind | msgspec.UnsetType, msgspec.UNSET))
+        self.structs += 1
+        return msgspec.defstruct(f"Doc{self.structs}", fields, kw_only=True, forbid_unknown_fields=True)
+
+    def field_type(self, schema: dict) -> Any:
+        types = _types(schema)
+        nullable = "null" in types or None in schema.get("enum", ())
+        kinds = [t for t in types if t != "null"]
+        if "const" in schema and not types:
+            return Literal[schema["const"]]  # type: ignore[valid-type]
+        if not kinds and "enum" in schema and all(isinstance(e, str) for e in schema["enum"]):
+            kinds = ["string"]
+        if len(kinds) != 1:
+            raise _Unsupported(kinds)
+        kind = kinds[0]
+        if kind == "object":
+            base: Any = self.struct(schema)
+        elif kind == "array":
+            base = list[self.struct(schema.get("items", {}))]  # type: ignore[misc]
+        elif "enum" in schema:
+            values = tuple(e for e in schema["enum"] if e is not None)
+            if kind == "integer" and not all(type(e) is int for e in values):
+                raise _Unsupported("integer enum")
+            base = Literal[values]  # type: ignore[valid-type]
+        elif kind == "string" and schema.get("format") == "date":
+            base = datetime.date  # msgspec accepts exactly YYYY-MM-DD of a real date, as the schema's pattern and format do
+        elif kind == "string":
+            constraints = {}
+            if "minLength" in schema:
+                constraints["min_length"] = int(schema["minLength"])
+            if "pattern" in schema:  # msgspec searches with Python's re: give it the schema's ECMA reading (ASCII \\d, final $)
+                constraints["pattern"] = "(?a)" + documents._ecma_regex(schema["pattern"]).pattern
+            base = Annotated[str, msgspec.Meta(**constraints)] if constraints else str
+        elif kind == "boolean":
+            base = bool
+        elif kind == "number":
+            base = Any  # exact: JSON numbers arrive as int or Decimal (float_hook); anything else is refused below
+        elif kind == "integer":
+            base = int
+        else:
+            raise _Unsupported(kind)
+        return base | None if nullable else base
+
+    # -- the flattening function -------------------------------------------
+    def obj(self, schema: dict, src: str, prefix: str, indent: int) -> dict[str, str]:
+        """Read the Struct `src` into locals; return flat path → local holding its normalised value."""
+        schema = self.resolve(schema)
+        required = set(schema.get("required", ()))
+        properties = schema.get("properties", {})
+        self.emit(indent, f"n += {len(required & set(properties))}")
+        flat: dict[str, str] = {}
+        values: dict[str, str] = {}
+        for name, sub in properties.items():
+            sub = self.resolve(sub)
+            got = self.var()
+            self.emit(indent, f"{got} = {src}.{name}")
+            if "number" in _types(sub) and "null" not in _types(sub):  # typed Any for msgspec, so null got through
+                self.emit(indent, f"if {got} is None: return None")
+            if name not in required:
+                default = sub.get("default")
+                fallback = "None" if default is None else self.const(default)
+                self.emit(indent, f"if {got} is UNSET: {got} = {fallback}")
+                self.emit(indent, "else: n += 1")
+            values[name] = got
+            flat[prefix + name] = got
+            flat.update(self.child(sub, got, prefix + name, indent, optional=name not in required))
+        for name, sub in properties.items():
+            source = self.resolve(sub).get("x-yidi-default-from")
+            if source:
+                self.emit(indent, f"if {values[name]} is None: {values[name]} = {values[source]}")
+        self._conditionals(schema, values, indent)
+        return flat
+
+    def child(self, schema: dict, src: str, path: str, indent: int, optional: bool) -> dict[str, str]:
+        """Check one property's value; return the flat paths (below `path`) it adds."""
+        types = _types(schema)
+        if "object" in types:
+            outer, self.lines = self.lines, []
+            flat = self.obj(schema, src, path + ".", indent + 1)
+            inner, self.lines = self.lines, outer
+            if "null" in types or optional:  # an optional object left out reads as None too
+                self.emit(indent, f"if {src} is None: {' = '.join(flat.values())} = None")
+                self.emit(indent, "else:")
+            else:
+                inner = [line[4:] for line in inner]
+            self.lines.extend(inner)
+            return flat
+        if "array" in types:
+            out, item = self.var(), self.var()
+            self.emit(indent, f"{out} = []")
+            self.emit(indent, f"for {item} in {src}:")
+            fields = self.obj(self.resolve(schema.get("items", {})), item, "", indent + 1)
+            self.emit(indent + 1, f"{out}.append({self.literal(fields)})")
+            self.emit(indent, f"{src} = {out}")
+            return {}
+        self.leaf(schema, src, indent)
+        return {}
+
+    @staticmethod
+    def literal(flat: dict[str, str]) -> str:
+        return "{" + ", ".join(f"{path!r}: {var}" for path, var in flat.items()) + "}"
+
+    def leaf(self, schema: dict, src: str, indent: int) -> None:
+        """What msgspec leaves to us: colons inside strings (for the repeated-key count), and money."""
+        kind = ([t for t in _types(schema) if t != "null"] or ["string"])[0]
+        if kind == "string" and schema.get("format") != "date":
+            if any(":" in e for e in schema.get("enum", [":"]) if isinstance(e, str)):
+                self.emit(indent, f"if {src} is not None: c += {src}.count(':')")
+        elif kind == "number":
+            self.emit(indent, f"if {src} is not None:")
+            self.emit(indent + 1, f"if type({src}) is not Decimal and type({src}) is not int: return None")
+            if "minimum" in schema:
+                self.emit(indent + 1, f"if {src} < {self.const(Decimal(str(schema['minimum'])))}: return None")
+            if "x-yidi-decimals" in schema:
+                limit = int(schema["x-yidi-decimals"])
+                self.emit(indent + 1, f"if type({src}) is Decimal and {src}.as_tuple().exponent < {-limit} and places({src}) > {limit}: return None")
+            self.emit(indent + 1, f"{src} = Decimal({src})")
+        elif kind == "integer" and "minimum" in schema:
+            self.emit(indent, f"if {src} is not None and {src} < {int(schema['minimum'])}: return None")
+
+    def _conditionals(self, schema: dict, values: dict[str, str], indent: int) -> None:
+        """Only the form the contract uses: if <key> in [values] then <other key> required (and not null)."""
+        if "if" not in schema:
+            return
+        condition, then = schema["if"], schema.get("then", {})
+        (key,) = condition.get("required", [None])
+        allowed = condition.get("properties", {}).get(key, {}).get("enum")
+        if key is None or allowed is None or set(condition) - {"required", "properties"}:
+            raise _Unsupported("if/then form")
+        for name in then.get("required", []):
+            self.emit(indent, f"if {values[key]} in {self.const(tuple(allowed))} and {values[name]} is None: return None")
+
+
+@functools.lru_cache(maxsize=None)
+def _decoder(kind: str) -> tuple[msgspec.json.Decoder, Callable[[Any, int], Flat | None]] | None:
+    """msgspec decoder and flattening function for `kind`, or None if its schema is beyond this module."""
+    schema = json.loads(schema_file(documents.SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+    gen = _Generator(schema)
+    try:
+        root = gen.struct(schema)
+        gen.emit(0, "def flatten(o, colons):")
+        gen.emit(1, "n = c = 0")
+        flat = gen.obj(schema, "o", "", 1)
+        gen.emit(1, "if n != colons - c: return None  # a key was repeated")
+        gen.emit(1, f"return {gen.literal(flat)}")
+    except _Unsupported:
+        return None
+    namespace: dict[str, Any] = {"UNSET": msgspec.UNSET, "Decimal": Decimal, "places": documents.decimal_places, **gen.constants}
+    exec(compile("\n".join(gen.lines), f"<yidi:fastdecode:{kind}>", "exec"), namespace)  # noqa: S102 — generated from our schema
+    return msgspec.json.Decoder(root, float_hook=Decimal), namespace["flatten"]
+
+
+_ORDER = (documents.CLAIM, documents.FILING_REQUEST)
+
+
+def decode_fast(text: bytes | str) -> Flat | None:
+    """The flat, normalised document if `text` is certainly a valid document, else None (use the thorough path)."""
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    if b"\\" in text:
+        return None
+    colons = text.count(b":")
+    for kind in _ORDER:
+        pair = _decoder(kind)
+        if pair is None:
+            continue
+        decoder, flatten = pair
+        try:
+            doc = decoder.decode(text)
+        except msgspec.MsgspecError:
+            continue
+        flat = flatten(doc, colons)
+        if flat is None:
+            return None
+        flat["kind"] = kind
+        return flat if documents.relations_hold(kind, flat) else None
+    return None
+

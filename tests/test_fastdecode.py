@@ -1,0 +1,165 @@
+"""JSON text → flat document: accepts only what the thorough path accepts, and gives the same document."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yidi import InputError
+from yidi.documents import _CROSS_CHECKS, CLAIM, FILING_REQUEST, _Reader, load_json, normalize_document, relations_hold
+from yidi.fastdecode import _decoder, decode_fast
+from yidi.jsonout import dump_bytes
+
+from .test_fastcheck import comparable, mutated_claims
+from .test_properties import henan_claims
+
+VALID = (b'{"id":"C1","insured":{"region":"410100","scheme":"employee"},'
+         b'"visit":{"kind":"inpatient","region":"110105","networked":true,"hospital_level":3,'
+         b'"admission_date":"2025-03-01","discharge_date":"2025-03-09"},"costs":{"total":25000,"in_scope":20000.50}}')
+
+
+def thorough(engine, text: bytes):
+    return comparable(engine._evaluator.flatten(normalize_document(load_json(text))))
+
+
+def test_both_kinds_have_a_fast_decoder():
+    assert _decoder(CLAIM) is not None and _decoder(FILING_REQUEST) is not None
+
+
+def test_a_valid_claim_decodes_to_the_thorough_paths_document(engine):
+    flat = decode_fast(VALID)
+    assert flat is not None and comparable(flat) == thorough(engine, VALID)
+    assert flat["costs.in_scope"] == Decimal("20000.50") and type(flat["costs.total"]) is Decimal
+    assert flat["visit.settled_on"] == datetime.date(2025, 3, 9)  # defaulted from the discharge date
+    assert flat["filing.basis"] is None and flat["visit.emergency"] is False
+
+
+@pytest.mark.parametrize("text", [
+    VALID.replace(b'"id":"C1",', b'"id":"C1","id":"C2",'),                           # a repeated key
+    VALID.replace(b'"scheme":"employee"', b'"scheme":"employee","scheme":"resident"'),
+    VALID.replace(b'"id":"C1"', b'"id":"C1:2","kind":"claim","kind":"claim"'),          # repeated, with a colon in a value
+    VALID.replace(b'"in_scope":20000.50', b'"in_scope":"20000.50"'),                     # money as a string
+    VALID.replace(b'"in_scope":20000.50', b'"in_scope":20000.505'),                      # three decimals
+    VALID.replace(b'"in_scope":20000.50', b'"in_scope":-1'),
+    VALID.replace(b'"in_scope":20000.50', b'"in_scope":true'),
+    VALID.replace(b'"in_scope":20000.50', b'"in_scope":30000'),                          # more than the total
+    VALID.replace(b'"discharge_date":"2025-03-09"', b'"discharge_date":"2025-02-28"'),   # before admission
+    VALID.replace(b'"admission_date":"2025-03-01"', b'"admission_date":"2025-02-30"'),
+    VALID.replace(b'"region":"110105"', b'"region":"11010\\u0035"'),                     # an escape: thorough path
+    VALID.replace(b'"hospital_level":3', b'"hospital_level":3.0'),
+    VALID.replace(b'"networked":true', b'"networked":1'),
+    VALID.replace(b'"id":"C1"', b'"id":"C1","extra":1'),
+    VALID.replace(b'"id":"C1"', b'"id":""'),
+    VALID.replace(b'"region":"110105"', b'"region":"11010\xd9\xa1"'),                   # an Arabic-Indic digit is not \\d
+    VALID[:-1],
+    b"\xef\xbb\xbf" + VALID,
+    b"[]",
+])
+def test_documents_it_cannot_vouch_for_take_the_thorough_path(text):
+    assert decode_fast(text) is None
+
+
+def test_the_thorough_path_explains_what_the_fast_path_refused(engine):
+    with pytest.raises(InputError) as info:
+        engine.evaluate_json(VALID.replace(b'"id":"C1",', b'"id":"C1","id":"C2",'))
+    assert "id" in str(info.value.problems[0].message_en)
+    with pytest.raises(InputError):
+        engine.evaluate_json(VALID.replace(b'"in_scope":20000.50', b'"in_scope":"20000.50"'))
+    escaped = VALID.replace(b'"region":"110105"', b'"region":"11010\\u0035"')
+    assert engine.evaluate_json(escaped) == engine.evaluate(load_json(escaped))  # valid, just not on the fast path
+
+
+def test_a_filing_request_decodes_like_the_thorough_path(engine):
+    document = {
+        "kind": "filing_request", "id": "F2", "insured": {"region": "410100", "scheme": "resident"}, "action": "file",
+        "on": "2025-10-20", "new": {"type": "long_term_resident", "basis": "commitment", "region": "320500", "start_date": "2025-10-20"},
+        "history": [{"type": "long_term_resident", "basis": "commitment", "start_date": "2023-01-04", "cancelled_on": "2024-02-01"}],
+    }
+    text = dump_bytes(document)
+    flat = decode_fast(text)
+    assert flat is not None and comparable(flat) == thorough(engine, text)
+    assert engine.evaluate_json(text) == engine.evaluate(document)
+    missing_new = dict(document, new=None)
+    assert decode_fast(dump_bytes(missing_new)) is None  # `file` needs `new`: the schema's if/then
+
+
+@settings(max_examples=600, deadline=None)
+@given(mutated_claims(), st.sampled_from(["as-is", "repeat-key", "money-string", "spaces"]))
+def test_fast_decoding_never_accepts_what_the_thorough_path_rejects(engine, claim, change):
+    text = dump_bytes(claim)
+    if change == "repeat-key":
+        text = text.replace(b'"insured":{', b'"insured":{"scheme":"resident",', 1)
+    elif change == "money-string":
+        text = text.replace(b'"total":', b'"total":"', 1).replace(b',"in_scope"', b'","in_scope"', 1)
+    elif change == "spaces":
+        text = text.replace(b":", b" : ").replace(b",", b" ,\n")
+    fast = decode_fast(text)
+    try:
+        expected = thorough(engine, text)
+    except InputError:
+        assert fast is None, f"fast decoding accepted an invalid document: {text!r}"
+        return
+    if fast is not None:
+        assert comparable(fast) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(henan_claims())
+def test_valid_claims_take_the_fast_path_and_decide_the_same(engine, claim):
+    text = dump_bytes(claim)
+    assert decode_fast(text) is not None
+    assert engine.evaluate_json(text, "full") == engine.evaluate(claim, "full")
+
+
+dates = st.one_of(st.none(), st.dates(min_value=datetime.date(2024, 1, 1), max_value=datetime.date(2024, 3, 1)))
+
+
+@st.composite
+def flat_claims(draw):
+    """Flat claims with every relation the cross-field checks look at left to chance."""
+    has_filing = draw(st.booleans())
+    amounts = st.decimals(min_value=0, max_value=10, places=0)
+    flat = {
+        "visit.kind": draw(st.sampled_from(["inpatient", "outpatient", "chronic_outpatient", "pharmacy"])),
+        "visit.admission_date": draw(dates), "visit.discharge_date": draw(dates), "visit.settled_on": draw(dates),
+        "insured.birth_date": draw(dates), "costs.total": draw(st.one_of(st.none(), amounts)),
+        "costs.in_scope": draw(st.one_of(st.none(), amounts)),
+    }
+    for field in ("start_date", "end_date", "filed_on", "supplemented_on"):
+        flat[f"filing.{field}"] = draw(dates) if has_filing else None
+    flat["filing.basis"] = draw(st.sampled_from(["materials", "commitment"])) if has_filing else None
+    return flat
+
+
+def _nest(flat: dict) -> dict:
+    """The nested document the thorough checks read (dates as text, as they arrive)."""
+    doc: dict = {}
+    for path, value in flat.items():
+        parent, _, key = path.partition(".")
+        if key:
+            doc.setdefault(parent, {})[key] = value.isoformat() if isinstance(value, datetime.date) else value
+    return doc
+
+
+@settings(max_examples=500, deadline=None)
+@given(flat_claims())
+def test_relations_hold_answers_as_the_cross_field_checks_do(flat):
+    found = list(_CROSS_CHECKS[CLAIM](_Reader(_nest(flat), set(), {})))
+    assert relations_hold(CLAIM, flat) == (not found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(dates, dates, dates, st.sampled_from(["materials", "commitment"])), max_size=3), flat_claims(), flat_claims())
+def test_relations_hold_for_filing_requests_as_the_checks_do(history, current, new):
+    flat = {"history": [{"start_date": s, "cancelled_on": c, "supplemented_on": u, "basis": b} for s, c, u, b in history]}
+    for prefix, source in (("current", current), ("new", new)):
+        for field in ("start_date", "end_date", "filed_on", "supplemented_on", "basis"):
+            flat[f"{prefix}.{field}"] = source[f"filing.{field}"]
+    history_text = [{k: v.isoformat() if isinstance(v, datetime.date) else v for k, v in entry.items()} for entry in flat["history"]]
+    doc = _nest({k: v for k, v in flat.items() if k != "history"}) | {"history": history_text}
+    found = list(_CROSS_CHECKS[FILING_REQUEST](_Reader(doc, set(), {})))
+    assert relations_hold(FILING_REQUEST, flat) == (not found)
