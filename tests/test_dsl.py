@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from yidi.dsl import ast
 from yidi.dsl.checker import Environment, check
-from yidi.dsl.compiler import ConstantPool, to_python
+from yidi.dsl.compiler import _INLINE, ConstantPool, input_name, to_python
 from yidi.dsl.errors import ExpressionError
 from yidi.dsl.functions import FUNCTIONS, add_months, region_covers
 from yidi.dsl.parser import parse
@@ -55,7 +56,9 @@ def run(text: str, d=None, params=None, variables=None):
     pool = ConstantPool()
     code = to_python(checked, pool)
     namespace = {f"K{i}": v for i, v in enumerate(pool.values)} | {f"f_{n}": f.run for n, f in FUNCTIONS.items()}
-    namespace.update(d=d or INPUT, p=params or {"reduction.referral": Decimal(10), "chronic": ("copd",)}, b={"ratio": Decimal("0.85")})
+    namespace.update({input_name(path): value for path, value in (d or INPUT).items()})
+    namespace.update(p=params or {"reduction.referral": Decimal(10), "chronic": ("copd",)}, b={"ratio": Decimal("0.85")},
+                     Decimal=Decimal, HALF_UP=ROUND_HALF_UP)
     for name, value in (variables or {"treatment": "local", "filing_end": None}).items():
         namespace["v_" + name] = value
     return eval(code, {"__builtins__": {}}, namespace)  # noqa: S307 — our own compiled output
@@ -194,7 +197,7 @@ def test_compiled_output_is_deterministic():
     first = to_python(check(parse(text), ENV), ConstantPool())
     second = to_python(check(parse(text), ENV), ConstantPool())
     assert first == second
-    assert "eval" not in first and "__" not in first
+    assert "eval" not in first and not re.search(r"(?<![A-Za-z0-9_])__|\.__", first)  # no dunder names or attributes
 
 
 def test_add_months_follows_the_contract_convention():
@@ -239,3 +242,51 @@ def test_if_of_literals_fits_an_enumerated_variable():
     assert checked.type.enum == frozenset({"emergency", "local"})
     with pytest.raises(ExpressionError):
         check(parse('if visit.emergency then "emergncy" else "local"'), env, enum_type(["local", "emergency"]))
+
+
+# ── functions written in place ─────────────────────────────────────────────
+
+regions = st.from_regex(r"[1-9][0-9]{5}", fullmatch=True)
+days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(2040, 12, 31))
+
+
+@given(regions, regions, days, days, st.one_of(st.none(), regions))
+def test_inlined_functions_equal_the_library(a, b, start, end, maybe):
+    """Each `_INLINE` template gives what the library function gives, for plain-name and expression arguments."""
+    samples = {
+        "same_province": (a, b), "same_city": (a, b), "province_of": (a,), "is_province": (a,),
+        "days_between": (start, end), "city_of": (a,), "coalesce": (maybe, b),
+    }
+    assert set(samples) == set(_INLINE), "every inlined function has a sample here"
+    for name, args in samples.items():
+        names = {f"a{i}": value for i, value in enumerate(args)}
+        template = _INLINE[name][0]
+        inline = eval(template.format(*names), {"__builtins__": {}, "Decimal": Decimal}, names)  # noqa: S307
+        assert inline == FUNCTIONS[name].run(*args), (name, args)
+
+
+def test_functions_are_inlined_only_where_nothing_is_evaluated_twice():
+    assert "f_city_of" not in run_code("city_of(visit.region) == \"110100\"")
+    assert "f_city_of" in run_code("city_of(if visit.emergency then visit.region else \"110100\") == \"110100\"")
+    assert "f_same_province" not in run_code("same_province(if visit.emergency then visit.region else \"110100\", visit.region)")
+
+
+@pytest.mark.parametrize("amount, expected", [("75.015", "75.02"), ("75.014", "75.01"), ("0.005", "0.01"), ("-0.005", "-0.01")])
+def test_rounding_to_a_constant_number_of_places_is_half_up(amount, expected):
+    assert run(f"round({amount}, 2) == {expected}") is True
+    assert run(f"round(costs.total * {amount}, 2) == round(costs.total * {amount}, 2)") is True
+
+
+def run_code(text: str) -> str:
+    return to_python(check(parse(text), ENV), ConstantPool())
+
+
+def test_lark_keeps_its_parser_in_the_users_cache_folder_or_nowhere(tmp_path, monkeypatch):
+    from yidi.dsl import lark_parser
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    found = lark_parser._cache_file("grammar text")
+    assert found.startswith(str(tmp_path / "cache" / "yidi")) and found != lark_parser._cache_file("other grammar")
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    assert lark_parser._cache_file("grammar text") is False

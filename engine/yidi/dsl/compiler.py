@@ -5,11 +5,12 @@ generated function per policy and document kind, compiled once at load. The
 text is deterministic — same expression, same code — and uses only names
 the generated module defines:
 
-    d["visit.kind"]   an input field (the document, flattened by path)
+    i_visit__kind     an input field (read once from the flattened document `d`
+                      at the top of the generated function: see `input_name`)
     p["name"]         a parameter value in force on the settlement date
     b["ratio"]        a column of the matching benefit-table row
     v_treatment       a decision or policy variable computed earlier
-    f_days_between    a library function
+    f_days_between    a library function (the smallest are written in place: `_INLINE`)
     K0, K1, …         constants (Decimal numbers, dates, tuples) hoisted out
 """
 
@@ -43,6 +44,25 @@ def variable_name(name: str) -> str:
     return "v_" + re.sub(r"[^0-9A-Za-z_]", "_", name.replace(".", "__"))
 
 
+def input_name(path: str) -> str:
+    """Python local for an input field: `visit.kind` → `i_visit__kind` (a local is cheaper than a dict lookup per use)."""
+    return "i_" + re.sub(r"[^0-9A-Za-z_]", "_", path.replace(".", "__"))
+
+
+# Library functions small enough to write in place (a call costs more than the work). The flag says
+# whether each argument appears once in the template; if not, only plain names and constants may be
+# put in, so that nothing is evaluated twice. Each template equals the library function (tests/test_dsl.py).
+_INLINE: dict[str, tuple[str, bool]] = {
+    "same_province": ("({0}[:2] == {1}[:2])", True),
+    "same_city": ("({0}[:4] == {1}[:4])", True),
+    "province_of": ("({0}[:2] + '0000')", True),
+    "is_province": ("{0}.endswith('0000')", True),
+    "days_between": ("Decimal(({1} - {0}).days)", True),
+    "city_of": ("({0} if {0}.endswith('0000') else {0}[:4] + '00')", False),
+    "coalesce": ("({1} if {0} is None else {0})", False),
+}
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
 _BINARY = {"and": "and", "or": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
            "+": "+", "-": "-", "*": "*", "/": "/", "in": "in", "not in": "not in"}
 
@@ -72,7 +92,7 @@ class _Emitter:
     def emit_Path(self, node: ast.Path) -> str:
         ref: Ref = self.refs[id(node)]
         if ref.kind == "input":
-            return f"d[{ref.name!r}]"
+            return input_name(ref.name)
         if ref.kind == "param":
             return f"p[{ref.name!r}]"
         if ref.kind == "benefit":
@@ -87,7 +107,14 @@ class _Emitter:
         return code
 
     def emit_Call(self, node: ast.Call) -> str:
-        return f"f_{node.function}({', '.join(self.emit(a) for a in node.args)})"
+        args = [self.emit(a) for a in node.args]
+        if node.function == "round" and isinstance(node.args[1], ast.Literal):
+            step = self.constants.name(Decimal(1).scaleb(-int(node.args[1].value)))  # type: ignore[arg-type]
+            return f"{args[0]}.quantize({step}, rounding=HALF_UP)"
+        template = _INLINE.get(node.function)
+        if template is not None and (template[1] or all(_SIMPLE.fullmatch(a) for a in args)):
+            return template[0].format(*args)
+        return f"f_{node.function}({', '.join(args)})"
 
     def emit_ListExpr(self, node: ast.ListExpr) -> str:
         if all(isinstance(i, ast.Literal) for i in node.items):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .types import BOOL, DATE, LIST, NULL, NUMBER, STRING, T_BOOL, T_DATE, T_NUMBER, T_STRING, Type
+from .types import BOOL, DATE, LIST, NULL, NUMBER, T_BOOL, T_DATE, T_NUMBER, T_STRING, Type
 
 # A checker returns the result type, or (message_zh, message_en) on misuse.
 Checker = Callable[[Sequence[Type]], "Type | tuple[str, str]"]

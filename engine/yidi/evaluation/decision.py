@@ -33,7 +33,7 @@ _HOW_ZH = {
     "national": "参保地所在省无政策，适用国家基线政策",
 }
 
-_CLAIM_FLAGS = ("flags.audit_referral_eligible", "flags.chronic_not_direct")
+_MEMO_LIMIT = 4096  # distinct sets of fired rules remembered per policy, kind and parameter version
 
 
 def describe_value(origin) -> dict[str, Any]:
@@ -93,6 +93,9 @@ class Explainer:
         self.interpretation = frozenset(interpretation)
         self.illustrative = frozenset(illustrative)
         self.reads_benefit = frozenset(i for i, reads in enumerate(program.rule_reads_benefit) if reads)
+        # What a given set of fired rules implies (rule ids, provenance flags, whether the benefit table
+        # was used) is the same for every claim that fires them; the combinations seen are few.
+        self._by_fired: dict[tuple[int, ...], tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
 
     def policy(self) -> dict[str, Any]:
         """A fresh copy for each answer: callers may change what they receive without touching the next one."""
@@ -111,12 +114,21 @@ class Explainer:
             "value": policy.id,
         }
 
+    def implied(self, fired: list[int]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        """(trace of rule ids, provenance flags, reads the benefit table) for this set of fired rules; memoised."""
+        key = tuple(fired)
+        found = self._by_fired.get(key)
+        if found is None:
+            ids = self.ids
+            found = ((SELECTION_ID, *(ids[i] for i in key)), tuple(self.provenance_flags(key)),
+                     not self.reads_benefit.isdisjoint(key))
+            if len(self._by_fired) < _MEMO_LIMIT:  # bounded; a lost race only computes an entry twice
+                self._by_fired[key] = found
+        return found
+
     def trace(self, d, values, fired, how: str, full: bool) -> list[Any]:
         if not full:
-            ids = self.ids
-            entries = [ids[i] for i in fired]
-            entries.insert(0, SELECTION_ID)
-            return entries
+            return list(self.implied(fired)[0])
         entries: list[Any] = [self.selection_entry(d, how)]
         for i in fired:
             entry = dict(self.entries[i])
@@ -135,15 +147,21 @@ class Explainer:
         return flags
 
     def decision(self, d, values, fired, how: str, full: bool) -> dict[str, Any]:
-        trace = self.trace(d, values, fired, how, full)
-        flags = [name[6:] for name in _CLAIM_FLAGS if values[name]]
+        ids, provenance, reads_benefit = self.implied(fired)
+        trace = self.trace(d, values, fired, how, True) if full else list(ids)
+        flags = []
+        if values["flags.audit_referral_eligible"]:
+            flags.append("audit_referral_eligible")
+        if values["flags.chronic_not_direct"]:
+            flags.append("chronic_not_direct")
         benefit = values.get("@benefit")
         table = benefit["@table"] if benefit is not None else None
-        if table is not None and not self.reads_benefit.isdisjoint(fired):
+        if table is not None and reads_benefit:
             if table.illustrative:
                 flags.append("benefit_table_illustrative")
             trace.append(_benefit_entry(table, benefit) if full else table.id)
-        flags += self.provenance_flags(fired)
+        if provenance:
+            flags += provenance
         return {
             "claim_id": d["id"],
             "policy": self.policy(),
@@ -173,7 +191,7 @@ class Explainer:
             "reason": values["reason"],
             "validity": {"start_date": values["validity.start_date"], "end_date": values["validity.end_date"]},
             "filed_region": values["filed_region"],
-            "flags": self.provenance_flags(fired),
+            "flags": list(self.implied(fired)[1]),
             "trace": self.trace(d, values, fired, how, full),
         }
 

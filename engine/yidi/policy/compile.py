@@ -17,13 +17,13 @@ import datetime
 import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..diagnostics import Diagnostic
 from ..dsl import functions as library
 from ..dsl.checker import CheckedExpr, Environment, check
-from ..dsl.compiler import ConstantPool, to_python, variable_name
+from ..dsl.compiler import ConstantPool, input_name, to_python, variable_name
 from ..dsl.errors import ExpressionError
 from ..dsl.types import BOOL, NUMBER, STRING, Type
 from ..evaluation.errors import NoApplicableRule, RuleConflict
@@ -31,6 +31,7 @@ from .assemble import LayeredPolicy
 from .decision_model import BENEFIT_COLUMNS, CLAIM, OUTPUTS, input_types, outputs_for
 
 _OUTPUT_KINDS = {o.name: o.kind for o in OUTPUTS}
+from .exclusive import chain_order
 from .model import ExpressionText, Rule
 
 
@@ -105,7 +106,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     order = _order(rules, checked, variables, outputs, layered, problems)
     if order is None:
         return None
-    source, pool, line_rules = _generate(kind, rules, checked, order, outputs, inputs)
+    source, pool, line_rules = _generate(kind, rules, checked, order, outputs, inputs, layered.parameters)
     code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
     constants = tuple(pool.values)
     params_used = tuple(
@@ -201,7 +202,7 @@ def _order(rules, checked, variables, outputs, layered, problems) -> list[str] |
     return order
 
 
-def _generate(kind, rules, checked, order, outputs, inputs):
+def _generate(kind, rules, checked, order, outputs, inputs, params):
     """Write the policy's function. Per variable: each rule's condition, then
     the Catala-style choice. Cheap shapes get cheap code: a variable set by one
     unconditional rule is a plain assignment, the first candidate cannot
@@ -214,6 +215,12 @@ def _generate(kind, rules, checked, order, outputs, inputs):
     for index, rule in enumerate(rules):
         by_variable.setdefault(rule.sets, []).append(index)
     ids = {rule.id: i for i, rule in enumerate(rules)}
+    whens = [pair[0].node if pair[0] is not None else None for pair in checked]
+    read = {ref.name for pair in checked for c in pair if isinstance(c, CheckedExpr)
+            for ref in c.refs.values() if ref.kind == "input"}
+    for path in inputs:  # each input the rules read, once, in the contract's order
+        if path in read:
+            lines.append(f"    {input_name(path)} = d[{path!r}]")
 
     def emit(text: str, rule_index: int | None = None) -> None:
         lines.append("    " + text)
@@ -229,11 +236,23 @@ def _generate(kind, rules, checked, order, outputs, inputs):
                     else f"missing({name!r})")
         conditions = {i: _condition_code(rules[i], checked[i][0], pool) for i in indices}
         exceptions = _exceptions(indices, rules, ids)
+        chain = chain_order(indices, rules, whens, exceptions, params) if indices else None
         if len(indices) == 1 and conditions[indices[0]] is None:
             i = indices[0]
             emit(f"{local} = {_value_code(checked[i][1], pool)}; fired({i})", i)
         elif not indices:
             emit(fallback)
+        elif chain is not None:  # proven: at most one rule applies, so the first that does decides
+            for position, i in enumerate(chain):
+                if conditions[i] is None:  # overridden by all before it: it applies when none of them does
+                    emit("else:" if position else "if True:", i)
+                else:
+                    emit(f"{'elif' if position else 'if'} {conditions[i]}:", i)
+                emit(f"    {local} = {_value_code(checked[i][1], pool)}; fired({i})", i)
+                if conditions[i] is None:
+                    break
+            else:
+                emit(f"else: {fallback}")
         else:
             for i in indices:
                 if conditions[i] is not None:
@@ -314,7 +333,7 @@ def _literal_code(value, pool: ConstantPool) -> str:
 
 
 def _namespace(constants, rules) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__builtins__": {}}
+    namespace: dict[str, Any] = {"__builtins__": {}, "Decimal": Decimal, "HALF_UP": ROUND_HALF_UP}
     for i, value in enumerate(constants):
         namespace[f"K{i}"] = value
     for name, function in library.FUNCTIONS.items():
