@@ -41,6 +41,7 @@ import handwritten_henan  # noqa: E402
 from yidi import Engine  # noqa: E402
 from yidi.documents import load_json  # noqa: E402
 from yidi.fastcheck import check_fast  # noqa: E402
+from yidi.fastdecode import decode_fast  # noqa: E402
 from yidi.jsonout import dump_bytes  # noqa: E402
 from yidi.synth import generate  # noqa: E402
 
@@ -74,8 +75,8 @@ def latency(n: int, repeats: int) -> dict:
     hand = per_claim(handwritten_henan.decide, flats, repeats)
     ids = per_claim(lambda f: evaluator.evaluate_flat(f, "ids"), copies, repeats)
     full = per_claim(lambda f: evaluator.evaluate_flat(f, "full"), copies, repeats)
-    hand_e2e = per_claim(lambda t: handwritten_henan.decide(check_fast(load_json(t))), texts, repeats)
-    e2e = per_claim(lambda t: dump_bytes(engine.evaluate(load_json(t), "ids")), texts, repeats)
+    hand_e2e = per_claim(lambda t: handwritten_henan.decide(decode_fast(t)), texts, repeats)  # the same fast decoder
+    e2e = per_claim(lambda t: dump_bytes(engine.evaluate_json(t, "ids")), texts, repeats)
     return {"claims_checked_identical": n, "handwritten_us": hand, "yidi_ids_us": ids, "yidi_full_us": full,
             "handwritten_json_to_answer_us": hand_e2e, "yidi_json_to_json_us": e2e}
 
@@ -269,7 +270,7 @@ def markdown(results: dict) -> str:
         ("hand-written Python, Henan decision (flat input)", hand, 1.0),
         ("yidi compiled policy, trace = rule ids", lat["yidi_ids_us"], lat["yidi_ids_us"] / hand),
         ("yidi compiled policy, full trace", lat["yidi_full_us"], lat["yidi_full_us"] / hand),
-        ("hand-written, JSON text → validated → answer", lat["handwritten_json_to_answer_us"], lat["handwritten_json_to_answer_us"] / hand),
+        ("hand-written, JSON text → validated (yidi's fast decoder) → answer", lat["handwritten_json_to_answer_us"], lat["handwritten_json_to_answer_us"] / hand),
         ("yidi, JSON text → validated → decision → JSON text", lat["yidi_json_to_json_us"], lat["yidi_json_to_json_us"] / hand),
     ]
     out = [f"# yidi benchmark — {results['when']}", "", f"Machine: {results['machine']}", "",

@@ -15,12 +15,12 @@ which explains every problem. Never looser than the thorough path is a
 property test (tests/test_fastdecode.py).
 
 Repeated keys: msgspec keeps the last one silently, and "nothing is lost"
-means refusing them. Without backslash escapes every colon outside a string
-separates a key from its value, so the document has exactly
-`text.count(b":") - colons inside string values` keys; the generated
-function counts the keys it received (absent optional fields decode as
-UNSET) and the colons in the strings it read, and a difference means a key
-was repeated.
+means refusing them. Without backslash escapes, a colon outside a string
+always separates a key from its value, and the strings' own colons are the
+same in the text and in the decoded values. msgspec writes the decoded
+document back with exactly one key per field received (fields left out
+decode as UNSET and are not written), so the text has as many colons as
+that re-encoding unless a key was repeated.
 """
 
 from __future__ import annotations
@@ -142,7 +142,6 @@ class _Generator:
         schema = self.resolve(schema)
         required = set(schema.get("required", ()))
         properties = schema.get("properties", {})
-        self.emit(indent, f"n += {len(required & set(properties))}")
         flat: dict[str, str] = {}
         values: dict[str, str] = {}
         for name, sub in properties.items():
@@ -155,7 +154,6 @@ class _Generator:
                 default = sub.get("default")
                 fallback = "None" if default is None else self.const(default)
                 self.emit(indent, f"if {got} is UNSET: {got} = {fallback}")
-                self.emit(indent, "else: n += 1")
             values[name] = got
             flat[prefix + name] = got
             flat.update(self.child(sub, got, prefix + name, indent, optional=name not in required))
@@ -196,12 +194,9 @@ class _Generator:
         return "{" + ", ".join(f"{path!r}: {var}" for path, var in flat.items()) + "}"
 
     def leaf(self, schema: dict, src: str, indent: int) -> None:
-        """What msgspec leaves to us: colons inside strings (for the repeated-key count), and money."""
+        """What msgspec leaves to us: money."""
         kind = ([t for t in _types(schema) if t != "null"] or ["string"])[0]
-        if kind == "string" and schema.get("format") != "date":
-            if any(":" in e for e in schema.get("enum", [":"]) if isinstance(e, str)):
-                self.emit(indent, f"if {src} is not None: c += {src}.count(':')")
-        elif kind == "number":
+        if kind == "number":
             self.emit(indent, f"if {src} is not None:")
             self.emit(indent + 1, f"if type({src}) is not Decimal and type({src}) is not int: return None")
             if "minimum" in schema:
@@ -227,16 +222,14 @@ class _Generator:
 
 
 @functools.lru_cache(maxsize=None)
-def _decoder(kind: str) -> tuple[msgspec.json.Decoder, Callable[[Any, int], Flat | None]] | None:
+def _decoder(kind: str) -> tuple[msgspec.json.Decoder, Callable[[Any], Flat | None]] | None:
     """msgspec decoder and flattening function for `kind`, or None if its schema is beyond this module."""
     schema = json.loads(schema_file(documents.SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
     gen = _Generator(schema)
     try:
         root = gen.struct(schema)
-        gen.emit(0, "def flatten(o, colons):")
-        gen.emit(1, "n = c = 0")
+        gen.emit(0, "def flatten(o):")
         flat = gen.obj(schema, "o", "", 1)
-        gen.emit(1, "if n != colons - c: return None  # a key was repeated")
         gen.emit(1, f"return {gen.literal(flat)}")
     except _Unsupported:
         return None
@@ -254,7 +247,6 @@ def decode_fast(text: bytes | str) -> Flat | None:
         text = text.encode("utf-8")
     if b"\\" in text:
         return None
-    colons = text.count(b":")
     for kind in _ORDER:
         pair = _decoder(kind)
         if pair is None:
@@ -264,10 +256,14 @@ def decode_fast(text: bytes | str) -> Flat | None:
             doc = decoder.decode(text)
         except msgspec.MsgspecError:
             continue
-        flat = flatten(doc, colons)
+        if _ENCODE(doc).count(b":") != text.count(b":"):
+            return None  # a key was repeated (see the module's docstring)
+        flat = flatten(doc)
         if flat is None:
             return None
         flat["kind"] = kind
         return flat if documents.relations_hold(kind, flat) else None
     return None
 
+
+_ENCODE = msgspec.json.Encoder().encode

@@ -1,6 +1,6 @@
 """Shape the compiled program's results into the contract's answers.
 
-The trace is built here, from the indices of the rules that fired: each
+The trace is built here, from the rules that fired (a bit mask): each
 entry names the rule, the clause it cites and its words, the variable it set
 and the value, where the rule is written, and — when it rests on one — the
 interpretation and the parameter values (with their own sources) it read.
@@ -33,6 +33,8 @@ _HOW_ZH = {
     "national": "参保地所在省无政策，适用国家基线政策",
 }
 
+# (fired rules in trace order, the trace as rule ids, provenance flags, whether the benefit table was read)
+_Implied = tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], bool]
 _MEMO_LIMIT = 4096  # distinct sets of fired rules remembered per policy, kind and parameter version
 
 
@@ -93,15 +95,16 @@ class Explainer:
         self.interpretation = frozenset(interpretation)
         self.illustrative = frozenset(illustrative)
         self.reads_benefit = frozenset(i for i, reads in enumerate(program.rule_reads_benefit) if reads)
-        # What a given set of fired rules implies (rule ids, provenance flags, whether the benefit table
-        # was used) is the same for every claim that fires them; the combinations seen are few.
-        self._by_fired: dict[tuple[int, ...], tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+        self.fire_order = program.fire_order
+        # What a set of fired rules implies (their order, rule ids, provenance flags, whether the benefit
+        # table was read) is the same for every claim that fires them; the combinations seen are few.
+        self._by_fired: dict[int, _Implied] = {}
 
     def policy(self) -> dict[str, Any]:
         """A fresh copy for each answer: callers may change what they receive without touching the next one."""
-        block = dict(self.policy_block)
-        block["documents"] = list(block["documents"])
-        return block
+        block = self.policy_block
+        return {"id": block["id"], "region": block["region"], "name": block["name"],
+                "documents": list(block["documents"]), "revision": block["revision"]}
 
     def selection_entry(self, d: Mapping[str, Any], how: str) -> dict[str, Any]:
         policy = self.compiled.layered.policy
@@ -114,23 +117,24 @@ class Explainer:
             "value": policy.id,
         }
 
-    def implied(self, fired: list[int]) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
-        """(trace of rule ids, provenance flags, reads the benefit table) for this set of fired rules; memoised."""
-        key = tuple(fired)
-        found = self._by_fired.get(key)
+    def implied(self, fired: int) -> _Implied:
+        """What the rules set in the bit mask `fired` imply; memoised per mask."""
+        found = self._by_fired.get(fired)
         if found is None:
+            order = tuple(i for i in self.fire_order if fired >> i & 1)
             ids = self.ids
-            found = ((SELECTION_ID, *(ids[i] for i in key)), tuple(self.provenance_flags(key)),
-                     not self.reads_benefit.isdisjoint(key))
+            found = (order, (SELECTION_ID, *(ids[i] for i in order)), tuple(self.provenance_flags(order)),
+                     not self.reads_benefit.isdisjoint(order))
             if len(self._by_fired) < _MEMO_LIMIT:  # bounded; a lost race only computes an entry twice
-                self._by_fired[key] = found
+                self._by_fired[fired] = found
         return found
 
-    def trace(self, d, values, fired, how: str, full: bool) -> list[Any]:
+    def trace(self, d, values, how: str, full: bool) -> list[Any]:
+        order, ids = self.implied(values["@fired"])[:2]
         if not full:
-            return list(self.implied(fired)[0])
+            return list(ids)
         entries: list[Any] = [self.selection_entry(d, how)]
-        for i in fired:
+        for i in order:
             entry = dict(self.entries[i])
             entry["value"] = values[self.sets[i]]
             if "parameters" in entry:  # nested lists are copied too: an answer shares nothing with the next
@@ -138,7 +142,7 @@ class Explainer:
             entries.append(entry)
         return entries
 
-    def provenance_flags(self, fired) -> list[str]:
+    def provenance_flags(self, fired: tuple[int, ...]) -> list[str]:
         flags = []
         if not self.illustrative.isdisjoint(fired):
             flags.append("illustrative_value_used")
@@ -146,9 +150,9 @@ class Explainer:
             flags.append("interpretation_applied")
         return flags
 
-    def decision(self, d, values, fired, how: str, full: bool) -> dict[str, Any]:
-        ids, provenance, reads_benefit = self.implied(fired)
-        trace = self.trace(d, values, fired, how, True) if full else list(ids)
+    def decision(self, d, values, how: str, full: bool) -> dict[str, Any]:
+        _, ids, provenance, reads_benefit = self.implied(values["@fired"])
+        trace = self.trace(d, values, how, True) if full else list(ids)
         flags = []
         if values["flags.audit_referral_eligible"]:
             flags.append("audit_referral_eligible")
@@ -182,7 +186,7 @@ class Explainer:
             "trace": trace,
         }
 
-    def answer(self, d, values, fired, how: str, full: bool) -> dict[str, Any]:
+    def answer(self, d, values, how: str, full: bool) -> dict[str, Any]:
         return {
             "request_id": d["id"],
             "policy": self.policy(),
@@ -191,8 +195,8 @@ class Explainer:
             "reason": values["reason"],
             "validity": {"start_date": values["validity.start_date"], "end_date": values["validity.end_date"]},
             "filed_region": values["filed_region"],
-            "flags": list(self.implied(fired)[1]),
-            "trace": self.trace(d, values, fired, how, full),
+            "flags": list(self.implied(values["@fired"])[2]),
+            "trace": self.trace(d, values, how, full),
         }
 
 

@@ -97,26 +97,26 @@ class Evaluator:
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = self._route(*key)
-        program, starts, versions, explainers, lookup, how = route
-        on = d[SETTLEMENT_DATE[kind]]
-        version = bisect.bisect_right(starts, on) - 1
-        fired: list[int] = []
+        program, starts, versions, explainers, lookup, how, settled = route
+        on = d[settled]
+        version = bisect.bisect_right(starts, on) - 1 if len(starts) > 1 else 0
         try:
-            values = program.function(d, versions[version], lookup, fired, on)
+            values = program.function(d, versions[version], lookup, on)
         except EvaluationError:
             raise
         except Exception as exc:  # a rule failed at run time: say which one
             raise _runtime_error(program, exc) from exc
         if kind == CLAIM:
-            return explainers[version].decision(d, values, fired, how, trace == FULL)
-        return explainers[version].answer(d, values, fired, how, trace == FULL)
+            return explainers[version].decision(d, values, how, trace == FULL)
+        return explainers[version].answer(d, values, how, trace == FULL)
 
     def _route(self, region: str, kind: str) -> tuple:
         """Everything a document of `kind` from `region` needs, looked up once per (region, kind)."""
         compiled, how = self.policies.for_region(region)
         versions = compiled.versions
         explainers = tuple(self._explainers[(compiled.id, kind, v)] for v in range(len(versions.starts)))
-        return compiled.programs[kind], versions.starts, versions.values, explainers, self._lookups[compiled.id], how
+        return (compiled.programs[kind], versions.starts, versions.values, explainers, self._lookups[compiled.id], how,
+                SETTLEMENT_DATE[kind])
 
 
 def _runtime_error(program, exc: Exception) -> EvaluationError:

@@ -50,9 +50,10 @@ class Program:
     variables: tuple[str, ...]                 # evaluation order
     input_paths: tuple[str, ...]
     source: str
-    function: Any                              # evaluate(d, p, B, t, on) -> dict of variable values
+    function: Any                              # evaluate(d, p, B, on) -> {variable: value, …, "@fired": bit i set if rule i fired}
     line_rules: Mapping[int, int]              # generated line → rule index
     rule_reads_benefit: tuple[bool, ...]       # which rules read the benefit table
+    fire_order: tuple[int, ...]                # rule indices in the order the code fires them: the trace's order
     code: Any = None                           # the compiled module code
     constants: tuple = ()                      # values of K0, K1, …
 
@@ -106,7 +107,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     order = _order(rules, checked, variables, outputs, layered, problems)
     if order is None:
         return None
-    source, pool, line_rules = _generate(kind, rules, checked, order, outputs, inputs, layered.parameters)
+    source, pool, line_rules, fire_order = _generate(kind, rules, checked, order, outputs, inputs, layered.parameters)
     code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
     constants = tuple(pool.values)
     params_used = tuple(
@@ -114,7 +115,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     )
     reads_benefit = tuple(any(isinstance(c, CheckedExpr) and _reads_benefit(c) for c in pair) for pair in checked)
     return Program(kind, layered.policy.id, tuple(rules), params_used, tuple(order), tuple(inputs), source,
-                   _link(code, constants, tuple(rules)), line_rules, reads_benefit, code, constants)
+                   _link(code, constants, tuple(rules)), line_rules, reads_benefit, fire_order, code, constants)
 
 
 def _at(position, code, zh, en, help_zh=None, help_en=None) -> Diagnostic:
@@ -209,7 +210,8 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
     conflict with an earlier one, and literal values are compared directly.
     """
     pool = ConstantPool()
-    lines = ["def evaluate(d, p, B, t, on):", "    fired = t.append"]
+    lines = ["def evaluate(d, p, B, on):", "    m = 0"]
+    fire_order: list[int] = []  # rule indices in the order the code can fire them
     line_rules: dict[int, int] = {}
     by_variable: dict[str, list[int]] = {}
     for index, rule in enumerate(rules):
@@ -239,7 +241,8 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
         chain = chain_order(indices, rules, whens, exceptions, params) if indices else None
         if len(indices) == 1 and conditions[indices[0]] is None:
             i = indices[0]
-            emit(f"{local} = {_value_code(checked[i][1], pool)}; fired({i})", i)
+            emit(f"{local} = {_value_code(checked[i][1], pool)}; m |= 1 << {i}", i)
+            fire_order.append(i)
         elif not indices:
             emit(fallback)
         elif chain is not None:  # proven: at most one rule applies, so the first that does decides
@@ -248,7 +251,8 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
                     emit("else:" if position else "if True:", i)
                 else:
                     emit(f"{'elif' if position else 'if'} {conditions[i]}:", i)
-                emit(f"    {local} = {_value_code(checked[i][1], pool)}; fired({i})", i)
+                emit(f"    {local} = {_value_code(checked[i][1], pool)}; m |= 1 << {i}", i)
+                fire_order.append(i)
                 if conditions[i] is None:
                     break
             else:
@@ -266,20 +270,21 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
                 emit(f"if {' and '.join(tests) or 'True'}:", i)
                 value = _value_code(checked[i][1], pool)
                 if position == 0:
-                    emit(f"    {local} = {value}; w = {i}; fired({i})", i)
+                    emit(f"    {local} = {value}; w = {i}; m |= 1 << {i}", i)
                 else:
                     emit(f"    x = {value}", i)
                     emit(f"    if w >= 0 and x != {local}: conflict({name!r}, w, {i}, {local}, x)", i)
-                    emit(f"    {local} = x; w = {i}; fired({i})", i)
+                    emit(f"    {local} = x; w = {i}; m |= 1 << {i}", i)
+                fire_order.append(i)
             emit(f"if w < 0: {fallback}")
         if name == "benefit_care" and kind == CLAIM:
             emit(f"b = B(d, {local})")
     returned = ", ".join(f"{name!r}: {variable_name(name)}" for name in order)
     if kind == CLAIM and "benefit_care" in order:
         returned += ", '@benefit': b"
-    emit(f"return {{{returned}}}")
+    emit(f"return {{{returned}, '@fired': m}}")
     source = "\n".join(lines) + "\n"
-    return source, pool, line_rules
+    return source, pool, line_rules, tuple(fire_order)
 
 
 def _condition_code(rule: Rule, when, pool: ConstantPool) -> str | None:
