@@ -163,3 +163,49 @@ def test_relations_hold_for_filing_requests_as_the_checks_do(history, current, n
     doc = _nest({k: v for k, v in flat.items() if k != "history"}) | {"history": history_text}
     found = list(_CROSS_CHECKS[FILING_REQUEST](_Reader(doc, set(), {})))
     assert relations_hold(FILING_REQUEST, flat) == (not found)
+
+
+@st.composite
+def filing_requests(draw):
+    """Filing requests with fields present, absent, null or of the wrong type, more or less at random."""
+    day = st.dates(min_value=datetime.date(2023, 1, 1), max_value=datetime.date(2026, 12, 31)).map(datetime.date.isoformat)
+    odd = st.sampled_from([None, 3, "x", True, "2025-02-30", [], {}])
+
+    def maybe(value_strategy, p_odd=0.08):
+        return st.one_of(value_strategy, odd) if draw(st.floats(0, 1)) < p_odd else value_strategy
+
+    def filing(extra: dict) -> dict:
+        keys = {"type": maybe(st.sampled_from(["retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary", "long_term_resident", "bogus"])),
+                "basis": maybe(st.sampled_from(["materials", "commitment"])), "region": maybe(st.sampled_from(["320500", "110000", "410100", "460000", "41"])),
+                "start_date": maybe(day), "end_date": maybe(st.one_of(st.none(), day)), "filed_on": maybe(st.one_of(st.none(), day)),
+                "supplemented_on": maybe(st.one_of(st.none(), day)), **extra}
+        return {k: draw(v) for k, v in keys.items() if draw(st.integers(0, 9)) > 0}
+
+    document = {"kind": "filing_request", "id": draw(st.sampled_from(["F1", "F:2", "F3", "F4", ""])),
+                "insured": {"region": "410100", "scheme": draw(st.sampled_from(["resident", "employee"]))},
+                "action": draw(maybe(st.sampled_from(["file", "change", "cancel"]))), "on": draw(maybe(day))}
+    if draw(st.booleans()):
+        document["current"] = None if draw(st.integers(0, 4)) == 0 else filing({"costs_in_filed_place": maybe(st.booleans())})
+    if draw(st.booleans()):
+        document["new"] = None if draw(st.integers(0, 4)) == 0 else filing({})
+    if draw(st.booleans()):
+        document["history"] = [
+            {k: v for k, v in {"type": draw(st.sampled_from(["long_term_resident", "referral"])), "basis": draw(st.sampled_from(["materials", "commitment"])),
+                               "start_date": draw(maybe(day)), "cancelled_on": draw(st.one_of(st.none(), day)),
+                               "supplemented_on": draw(st.one_of(st.none(), day))}.items() if draw(st.integers(0, 5)) > 0}
+            for _ in range(draw(st.integers(0, 3)))]
+    return document
+
+
+@settings(max_examples=600, deadline=None)
+@given(filing_requests())
+def test_fast_decoding_of_filing_requests_never_accepts_what_the_thorough_path_rejects(engine, document):
+    text = dump_bytes(document)
+    fast = decode_fast(text)
+    try:
+        expected = thorough(engine, text)
+    except InputError:
+        assert fast is None, f"fast decoding accepted an invalid filing request: {text!r}"
+        return
+    assert fast is not None, f"a valid filing request missed the fast path: {text!r}"
+    assert comparable(fast) == expected
