@@ -1,4 +1,4 @@
-"""If/elif chains only where rules are proven unable to apply together — and then the same answers."""
+"""If/elif chains only where rules are proven unable to apply together, shared first tests — and the same answers."""
 
 from __future__ import annotations
 
@@ -89,18 +89,22 @@ def test_the_generated_code_chains_only_proven_variables():
 
 @pytest.fixture(scope="module")
 def unchained() -> Engine:
-    """The same policies compiled with every variable on the checked path."""
-    original = compile_module.chain_order
+    """The same policies compiled plainly: every variable on the checked path, every condition written out whole."""
+    saved = compile_module.chain_order, compile_module._condition_lines
     compile_module.chain_order = lambda *args, **kwargs: None
+    compile_module._condition_lines = lambda indices, rules, checked, conditions, pool: [
+        (f"c{i} = {conditions[i]}", i) for i in indices if conditions[i] is not None]
     try:
         return Engine.load(POLICIES)
     finally:
-        compile_module.chain_order = original
+        compile_module.chain_order, compile_module._condition_lines = saved
 
 
 def test_chained_and_checked_code_decide_synthetic_claims_alike(engine, unchained):
     claims = list(generate(3000, 5))
-    assert "elif" not in unchained.policies.policies["henan"].programs["claim"].source
+    plain = unchained.policies.policies["henan"].programs["claim"].source
+    assert "elif" not in plain and "else:" not in plain
+    assert "    if (v_scope == 'local'):\n        c18 = False" in engine.policies.policies["henan"].programs["claim"].source
     for claim in claims:
         assert engine.evaluate(claim, "full") == unchained.evaluate(claim, "full")
 

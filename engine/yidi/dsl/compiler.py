@@ -67,8 +67,9 @@ _BINARY = {"and": "and", "or": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=
            "+": "+", "-": "-", "*": "*", "/": "/", "in": "in", "not in": "not in"}
 
 
-def to_python(checked: CheckedExpr, constants: ConstantPool) -> str:
-    return _Emitter(checked.refs, constants).emit(checked.node)
+def to_python(checked: CheckedExpr, constants: ConstantPool, node: ast.Node | None = None) -> str:
+    """Python for the checked expression — or for `node`, a part of it (its names resolve the same way)."""
+    return _Emitter(checked.refs, constants).emit(checked.node if node is None else node)
 
 
 class _Emitter:

@@ -13,6 +13,7 @@ back to the rule — and the YAML line — it came from.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import marshal
 from collections.abc import Mapping
@@ -31,7 +32,7 @@ from .assemble import LayeredPolicy
 from .decision_model import BENEFIT_COLUMNS, CLAIM, OUTPUTS, input_types, outputs_for
 
 _OUTPUT_KINDS = {o.name: o.kind for o in OUTPUTS}
-from .exclusive import chain_order
+from .exclusive import chain_order, conjuncts
 from .model import ExpressionText, Rule
 
 
@@ -258,9 +259,8 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
             else:
                 emit(f"else: {fallback}")
         else:
-            for i in indices:
-                if conditions[i] is not None:
-                    emit(f"c{i} = {conditions[i]}", i)
+            for text, rule_index in _condition_lines(indices, rules, checked, conditions, pool):
+                emit(text, rule_index)
             emit("w = -1")
             for position, i in enumerate(indices):
                 tests = [] if conditions[i] is None else [f"c{i}"]
@@ -285,6 +285,45 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
     emit(f"return {{{returned}, '@fired': m}}")
     source = "\n".join(lines) + "\n"
     return source, pool, line_rules, tuple(fire_order)
+
+
+def _condition_lines(indices, rules, checked, conditions, pool: ConstantPool) -> list[tuple[str, int]]:
+    """`c<i> = …` for each conditional rule of a variable, sharing the test most of them begin with.
+
+    When three or more conditions begin with the same test (or its negation),
+    e.g. `scope != "local" and …`, it is evaluated once and the conditions
+    split into its two branches; a condition that does not begin with it is
+    written out whole. Only a *first* test is shared, so every part is still
+    evaluated in the order written, after what guards it (`filing != null and filing.type …`).
+    """
+    firsts: dict[int, tuple[bool, Any, list]] = {}
+    for i in indices:
+        when = checked[i][0]
+        if conditions[i] is None or when is None or rules[i].effective_from or rules[i].effective_until:
+            continue
+        parts = conjuncts(when.node)
+        if len(parts) > 1:
+            firsts[i] = (parts[0][0], parts[0][1], parts[1:])
+    counts = collections.Counter(node for _, node, _ in firsts.values())
+    shared, count = counts.most_common(1)[0] if counts else (None, 0)
+    if count < 3:
+        return [(f"c{i} = {conditions[i]}", i) for i in indices if conditions[i] is not None]
+
+    def code(positive: bool, node, when) -> str:
+        text = to_python(when, pool, node)
+        return text if positive else f"(not {text})"
+
+    split = [i for i in indices if i in firsts and firsts[i][1] == shared]
+    out = [(f"c{i} = {conditions[i]}", i) for i in indices if conditions[i] is not None and i not in split]
+    out.append((f"if {to_python(checked[split[0]][0], pool, shared)}:", split[0]))
+    for holds in (True, False):
+        if not holds:
+            out.append(("else:", split[0]))
+        for i in split:
+            positive, _, rest = firsts[i]
+            value = " and ".join(code(p, n, checked[i][0]) for p, n in rest) if positive == holds else "False"
+            out.append((f"    c{i} = {value}", i))
+    return out
 
 
 def _condition_code(rule: Rule, when, pool: ConstantPool) -> str | None:
