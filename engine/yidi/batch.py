@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from .documents import InputError
 from .engine import Engine
 from .evaluation.errors import EvaluationError
-from .jsonout import dump_bytes
+from .jsonout import dump_bytes, dump_lines
 
 BLOCK = 1 << 20  # bytes of input per unit of work: about 1,700 claims
 
@@ -69,8 +69,8 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
     Blocks travel between processes as one bytes object each way: pickling
     thousands of small objects per chunk cost more than deciding them.
     """
-    answers: list[bytes] = []
-    errors: list[bytes] = []
+    answers: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
     summary = Summary()
     by_route, by_treatment = summary.by_route, summary.by_treatment
     claims = requests = 0
@@ -82,11 +82,11 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
         try:
             answer = decide(line, trace)
         except InputError as exc:
-            errors.append(dump_bytes({"line": number, "error": "invalid-input", "problems": [
-                {"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]}))
+            errors.append({"line": number, "error": "invalid-input", "problems": [
+                {"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]})
             continue
         except EvaluationError as exc:
-            errors.append(dump_bytes({"line": number, "error": exc.code, **exc.to_json()}))
+            errors.append({"line": number, "error": exc.code, **exc.to_json()})
             continue
         if "route" in answer:
             by_route[answer["route"]] += 1
@@ -94,18 +94,14 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
             claims += 1
         else:
             requests += 1
-        answers.append(dump_bytes(answer))
+        answers.append(answer)
     summary.decided = claims + requests
     if claims:
         summary.by_kind["claim"] = claims
     if requests:
         summary.by_kind["filing_request"] = requests
     summary.errors = len(errors)
-    return _lines(answers), _lines(errors), summary
-
-
-def _lines(items: list[bytes]) -> bytes:
-    return b"\n".join(items) + b"\n" if items else b""
+    return dump_lines(answers), dump_lines(errors), summary
 
 
 # Each worker process compiles the policies once and keeps them for its life.

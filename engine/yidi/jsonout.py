@@ -21,6 +21,11 @@ def dump_bytes(value: Any) -> bytes:
     return _ENCODER.encode(value)
 
 
+def dump_lines(values: list[Any]) -> bytes:
+    """JSON Lines: each value compact, each followed by a newline, in one call."""
+    return _ENCODER.encode_lines(values)
+
+
 def dumps(value: Any, indent: int | None = None) -> str:
     """JSON text of `value`; indented for people when `indent` is given."""
     data = _ENCODER.encode(value)
