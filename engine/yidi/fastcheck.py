@@ -37,10 +37,12 @@ _MISSING = object()
 
 
 class _Unsupported(Exception):
-    """The schema uses something this generator does not check; use the thorough path only."""
+    """The schema uses something a generator here does not check; use the thorough path only."""
 
 
-class _Generator:
+class SchemaCodeWriter:
+    """What both fast paths' generators need: the schema (refs resolved, unknown keywords refused), named constants, fresh locals, lines."""
+
     def __init__(self, root: dict):
         self.root = root
         self.lines: list[str] = []
@@ -66,6 +68,22 @@ class _Generator:
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
 
+    def required_when(self, schema: dict) -> list[tuple[str, str, str]]:
+        """(key, constant holding its values, the key then required and not null) for the schema's if/then.
+
+        Only the form the contract uses: if <key> in [values] then <other key> required.
+        """
+        if "if" not in schema:
+            return []
+        condition, then = schema["if"], schema.get("then", {})
+        (key,) = condition.get("required", [None])
+        allowed = condition.get("properties", {}).get(key, {}).get("enum")
+        if key is None or allowed is None or set(condition) - {"required", "properties"}:
+            raise _Unsupported("if/then form")
+        return [(key, self.const(tuple(allowed)), name) for name in then.get("required", [])]
+
+
+class _Generator(SchemaCodeWriter):
     # -- values ----------------------------------------------------------
     def value(self, schema: dict, src: str, indent: int, optional: bool = False) -> str:
         """Emit checks of `src` against `schema`; return an expression for its normalised value.
@@ -206,17 +224,8 @@ class _Generator:
         return out
 
     def _conditionals(self, schema: dict, src: str, indent: int) -> None:
-        """Only the form the contract uses: if <key> in [values] then <other key> required (and not null)."""
-        if "if" not in schema:
-            return
-        condition, then = schema["if"], schema.get("then", {})
-        (key,) = condition.get("required", [None])
-        allowed = condition.get("properties", {}).get(key, {}).get("enum")
-        needed = then.get("required", [])
-        if key is None or allowed is None or set(condition) - {"required", "properties"}:
-            raise _Unsupported("if/then form")
-        for name in needed:
-            self.emit(indent, f"if {src}.get({key!r}) in {self.const(tuple(allowed))} and {src}.get({name!r}) is None: return None")
+        for key, allowed, name in self.required_when(schema):
+            self.emit(indent, f"if {src}.get({key!r}) in {allowed} and {src}.get({name!r}) is None: return None")
 
 
 @functools.lru_cache(maxsize=None)

@@ -35,53 +35,20 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from . import documents
-from .fastcheck import Flat
+from .fastcheck import Flat, SchemaCodeWriter, _Unsupported
 from .resources import schema_file
-
-_UNDERSTOOD = {
-    "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
-    "additionalProperties", "enum", "const", "pattern", "minLength", "minimum", "format", "default",
-    "items", "if", "then", "x-yidi-decimals", "x-yidi-default-from", "x-yidi-defaulted", "x-yidi-note-zh", "x-yidi-note-en",
-}
-
-
-class _Unsupported(Exception):
-    """The schema uses something this generator does not check; that kind has no fast decoder."""
-
 
 def _types(schema: dict) -> list[str]:
     types = schema.get("type")
     return [types] if isinstance(types, str) else list(types or [])
 
 
-class _Generator:
+class _Generator(SchemaCodeWriter):
     """Builds the Struct types (for msgspec) and the flattening function (Python source) together."""
 
     def __init__(self, root: dict):
-        self.root = root
-        self.lines: list[str] = []
-        self.constants: dict[str, Any] = {}
-        self.counter = 0
+        super().__init__(root)
         self.structs = 0
-
-    def resolve(self, node: dict) -> dict:
-        node = documents.resolve_ref(self.root, node)
-        unknown = set(node) - _UNDERSTOOD
-        if unknown:
-            raise _Unsupported(sorted(unknown))
-        return node
-
-    def const(self, value: Any) -> str:
-        name = f"K{len(self.constants)}"
-        self.constants[name] = value
-        return name
-
-    def var(self) -> str:
-        self.counter += 1
-        return f"v{self.counter}"
-
-    def emit(self, indent: int, text: str) -> None:
-        self.lines.append("    " * indent + text)
 
     # -- types -----------------------------------------------------------
     def struct(self, schema: dict) -> type:
@@ -209,16 +176,8 @@ class _Generator:
             self.emit(indent, f"if {src} is not None and {src} < {int(schema['minimum'])}: return None")
 
     def _conditionals(self, schema: dict, values: dict[str, str], indent: int) -> None:
-        """Only the form the contract uses: if <key> in [values] then <other key> required (and not null)."""
-        if "if" not in schema:
-            return
-        condition, then = schema["if"], schema.get("then", {})
-        (key,) = condition.get("required", [None])
-        allowed = condition.get("properties", {}).get(key, {}).get("enum")
-        if key is None or allowed is None or set(condition) - {"required", "properties"}:
-            raise _Unsupported("if/then form")
-        for name in then.get("required", []):
-            self.emit(indent, f"if {values[key]} in {self.const(tuple(allowed))} and {values[name]} is None: return None")
+        for key, allowed, name in self.required_when(schema):
+            self.emit(indent, f"if {values[key]} in {allowed} and {values[name]} is None: return None")
 
 
 @functools.lru_cache(maxsize=None)
