@@ -195,3 +195,12 @@ def filing_requests(draw):
 def test_fast_decoding_of_filing_requests_never_accepts_what_the_thorough_path_rejects(engine, document):
     text = dump_bytes(document)
     assert_never_looser(decode_fast(text), lambda: thorough(engine, text), text, must_accept_valid=True)
+
+
+@pytest.mark.parametrize("name", ["class", "with-dash", "_private"])
+def test_a_schema_whose_keys_cannot_be_fields_gets_no_fast_decoder(name):
+    from yidi.fastdecode import _Generator, _Unsupported
+
+    schema = {"type": "object", "additionalProperties": False, "properties": {name: {"type": "string"}}}
+    with pytest.raises(_Unsupported):
+        _Generator(schema).struct(schema)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import keyword
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -59,6 +60,8 @@ class _Generator(SchemaCodeWriter):
         required = set(schema.get("required", ()))
         fields = []
         for name, sub in schema.get("properties", {}).items():
+            if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+                raise _Unsupported(f"property {name!r} cannot be a Struct field")  # the generated code reads `o.<name>`
             kind = self.field_type(self.resolve(sub))
             fields.append((name, kind) if name in required else (name, kind | msgspec.UnsetType, msgspec.UNSET))
         self.structs += 1
