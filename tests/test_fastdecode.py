@@ -204,3 +204,17 @@ def test_a_schema_whose_keys_cannot_be_fields_gets_no_fast_decoder(name):
     schema = {"type": "object", "additionalProperties": False, "properties": {name: {"type": "string"}}}
     with pytest.raises(_Unsupported):
         _Generator(schema).struct(schema)
+
+
+@pytest.mark.parametrize("amount, accepted", [
+    (b"20000.50", True), (b"20000.500", True), (b"1.5E1", True), (b"20000.505", False), (b"1E-3", False),
+    (b"1E+40", None), (b"0.00000000000000000000000000000001", False),
+])
+def test_money_places_are_judged_as_the_thorough_path_does(engine, amount, accepted):
+    text = VALID.replace(b'"total":25000', b'"total":' + amount).replace(b'"in_scope":20000.50', b'"in_scope":0')
+    fast = decode_fast(text)
+    if accepted is None:  # beyond what quantize can hold: the thorough path decides
+        assert fast is None
+    else:
+        assert (fast is not None) == accepted
+    assert_never_looser(fast, lambda: thorough(engine, text), text)

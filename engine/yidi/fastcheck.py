@@ -68,6 +68,14 @@ class SchemaCodeWriter:
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
 
+    def places_check(self, indent: int, src: str, places: int) -> None:
+        """Refuse a Decimal `src` with more than `places` decimals (trailing zeros aside): it would change under quantize."""
+        step = self.const(Decimal(1).scaleb(-places))
+        self.emit(indent, f"if type({src}) is Decimal:")
+        self.emit(indent + 1, f"try: exact = {src} == {src}.quantize({step})")
+        self.emit(indent + 1, "except ArithmeticError: return None  # too many digits to quantize: the thorough path judges")
+        self.emit(indent + 1, "if not exact: return None")
+
     def required_when(self, schema: dict) -> list[tuple[str, str, str]]:
         """(key, constant holding its values, the key then required and not null) for the schema's if/then.
 
@@ -133,8 +141,7 @@ class _Generator(SchemaCodeWriter):
             if "minimum" in schema:
                 self.emit(indent, f"if {src} < {self.const(Decimal(str(schema['minimum'])))}: return None")
             if "x-yidi-decimals" in schema:
-                limit = int(schema["x-yidi-decimals"])
-                self.emit(indent, f"if type({src}) is Decimal and {src}.as_tuple().exponent < {-limit} and places({src}) > {limit}: return None")
+                self.places_check(indent, src, int(schema["x-yidi-decimals"]))
             self.emit(indent, f"{out} = {src}" if kind == "integer" else f"{out} = Decimal({src})")
         elif kind == "boolean":
             self.emit(indent, f"if type({src}) is not bool: return None")
@@ -240,7 +247,7 @@ def checker(kind: str) -> Callable[[Any], Flat | None] | None:
         gen.emit(1, "return f")
     except _Unsupported:
         return None
-    namespace: dict[str, Any] = {"MISSING": _MISSING, "Decimal": Decimal, "date_from": datetime.date.fromisoformat, "places": documents.decimal_places, **gen.constants}
+    namespace: dict[str, Any] = {"MISSING": _MISSING, "Decimal": Decimal, "date_from": datetime.date.fromisoformat, "ArithmeticError": ArithmeticError, **gen.constants}
     exec(compile("\n".join(gen.lines), f"<yidi:fastcheck:{kind}>", "exec"), namespace)  # noqa: S102 — generated from our schema
     return namespace["check"]
 

@@ -172,8 +172,7 @@ class _Generator(SchemaCodeWriter):
             if "minimum" in schema:
                 self.emit(indent + 1, f"if {src} < {self.const(Decimal(str(schema['minimum'])))}: return None")
             if "x-yidi-decimals" in schema:
-                limit = int(schema["x-yidi-decimals"])
-                self.emit(indent + 1, f"if type({src}) is Decimal and {src}.as_tuple().exponent < {-limit} and places({src}) > {limit}: return None")
+                self.places_check(indent + 1, src, int(schema["x-yidi-decimals"]))
             self.emit(indent + 1, f"{src} = Decimal({src})")
         elif kind == "integer" and "minimum" in schema:
             self.emit(indent, f"if {src} is not None and {src} < {int(schema['minimum'])}: return None")
@@ -195,7 +194,7 @@ def _decoder(kind: str) -> tuple[msgspec.json.Decoder, Callable[[Any], Flat | No
         gen.emit(1, f"return {gen.literal(flat)}")
     except _Unsupported:
         return None
-    namespace: dict[str, Any] = {"UNSET": msgspec.UNSET, "Decimal": Decimal, "places": documents.decimal_places, **gen.constants}
+    namespace: dict[str, Any] = {"UNSET": msgspec.UNSET, "Decimal": Decimal, "ArithmeticError": ArithmeticError, **gen.constants}
     exec(compile("\n".join(gen.lines), f"<yidi:fastdecode:{kind}>", "exec"), namespace)  # noqa: S102 — generated from our schema
     return msgspec.json.Decoder(root, float_hook=Decimal), namespace["flatten"]
 
