@@ -59,3 +59,17 @@ def test_blocks_hold_whole_lines_and_know_their_line_numbers(size):
     assert b"".join(block for _, block in blocks) == text
     numbered = [(first + i, line) for first, block in blocks for i, line in enumerate(block.split(b"\n")) if line.strip()]
     assert numbered == [(1, b'{"a":1}'), (3, b'{"b":22}\r'), (4, b'{"c":333}')]
+
+
+def test_a_worker_uses_the_parents_engine_or_refuses_another_revision(engine, monkeypatch):
+    from yidi import batch
+
+    monkeypatch.setattr(batch, "_WORKER_ENGINE", engine)
+    batch._init_worker(str(POLICIES), engine.revision)  # forked: inherited, nothing loaded
+    assert batch._WORKER_ENGINE is engine
+    monkeypatch.setattr(batch, "_WORKER_ENGINE", None)
+    batch._init_worker(str(POLICIES), engine.revision)  # spawned: loads the same tree
+    assert batch._WORKER_ENGINE.revision == engine.revision
+    monkeypatch.setattr(batch, "_WORKER_ENGINE", None)
+    with pytest.raises(RuntimeError, match="changed during the run"):
+        batch._init_worker(str(POLICIES), "not-the-revision")

@@ -104,13 +104,20 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
     return dump_lines(answers), dump_lines(errors), summary
 
 
-# Each worker process compiles the policies once and keeps them for its life.
+# The engine each worker process decides with. Where processes are forked (Linux), a worker
+# inherits the parent's engine and compiles nothing; elsewhere it loads the tree itself, and
+# refuses to work if what it finds is not the revision the parent loaded.
 _WORKER_ENGINE: Engine | None = None
 
 
-def _init_worker(root: str) -> None:
+def _init_worker(root: str, revision: str) -> None:
     global _WORKER_ENGINE
-    _WORKER_ENGINE = Engine.load(root)
+    if _WORKER_ENGINE is not None and _WORKER_ENGINE.revision == revision:
+        return
+    engine = Engine.load(root, cache=True)
+    if engine.revision != revision:
+        raise RuntimeError(f"the policies at {root} changed during the run ({revision} → {engine.revision})")
+    _WORKER_ENGINE = engine
 
 
 def _work(first_line: int, block: bytes, trace: str):
@@ -164,12 +171,14 @@ def run(root: pathlib.Path, lines: BinaryIO, out: BinaryIO, errors: BinaryIO, wo
         total.add(summary)
         meter.update(total.lines)
 
+    engine = engine or Engine.load(root)
     if workers <= 1:
-        engine = engine or Engine.load(root)
         for first, block in _blocks(lines, BLOCK):
             write(decide_block(engine, first, block, trace))
     else:
-        with concurrent.futures.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(str(root),)) as pool:
+        global _WORKER_ENGINE
+        _WORKER_ENGINE = engine  # inherited by forked workers (see _init_worker)
+        with concurrent.futures.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(str(root), engine.revision)) as pool:
             pending: collections.deque = collections.deque()
             for first, block in _blocks(lines, BLOCK):
                 pending.append(pool.submit(_work, first, block, trace))
