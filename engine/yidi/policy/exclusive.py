@@ -91,6 +91,30 @@ def _refuted(atom: Atom, others: list[Atom]) -> bool:
     return not positive and all(part in others for part in conjuncts(node))
 
 
+def _with_implied(parts: list[Atom]) -> list[Atom]:
+    """The parts, plus what the region functions make them imply.
+
+    `city_of(a) == city_of(b)` implies `same_province(a, b)` (and with a and b
+    swapped): `city_of` keeps a code's first four digits or the whole
+    province code, so equal cities share their first two digits, which is
+    what `same_province` compares. `same_city(a, b)` implies it likewise.
+    """
+    implied = list(parts)
+    for positive, node in parts:
+        pair = None
+        if positive and isinstance(node, ast.Binary) and node.op == "==":
+            left, right = node.left, node.right
+            if (isinstance(left, ast.Call) and isinstance(right, ast.Call) and left.function == right.function == "city_of"
+                    and len(left.args) == len(right.args) == 1):
+                pair = (left.args[0], right.args[0])
+        elif positive and isinstance(node, ast.Call) and node.function == "same_city" and len(node.args) == 2:
+            pair = (node.args[0], node.args[1])
+        if pair is not None:
+            for x, y in (pair, pair[::-1]):
+                implied.append((True, ast.Call(function="same_province", args=(x, y))))
+    return implied
+
+
 def _windows_overlap(a: Rule, b: Rule) -> bool:
     starts = [r.effective_from for r in (a, b) if r.effective_from is not None]
     ends = [r.effective_until for r in (a, b) if r.effective_until is not None]
@@ -104,7 +128,7 @@ def exclusive(a: Rule, b: Rule, when_a: ast.Node | None, when_b: ast.Node | None
         return True
     if when_a is None or when_b is None:
         return False
-    parts_a, parts_b = conjuncts(when_a), conjuncts(when_b)
+    parts_a, parts_b = _with_implied(conjuncts(when_a)), _with_implied(conjuncts(when_b))
     return (any(_contradict(x, y, params) for x in parts_a for y in parts_b)
             or any(_refuted(x, parts_b) for x in parts_a) or any(_refuted(y, parts_a) for y in parts_b))
 
