@@ -163,14 +163,15 @@ def _validator_class() -> Any:
 
 
 @functools.cache
-def _schema(kind: str) -> dict:
+def contract_schema(kind: str) -> dict:
+    """The contract's JSON Schema for a document kind, read once (callers must not change it)."""
     return json.loads(schema_path(SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
 
 
 @functools.cache
 def _validator(kind: str) -> Any:
     """Built once per kind; validators hold no per-call state, so threads may share them."""
-    schema = _schema(kind)
+    schema = contract_schema(kind)
     validator_class = _validator_class()
     validator_class.check_schema(schema)
     return validator_class(schema)
@@ -184,7 +185,7 @@ def normalize_document(raw: Any) -> dict:
         found, kind, doc = [Found((), *msg.too_deep(), "depth")], None, None
     if found:
         raise InputError(InputProblem(format_path(f.path), f.message_zh, f.message_en) for f in found)
-    root = _schema(kind)
+    root = contract_schema(kind)
     return _normalise(doc, root, root)
 
 
@@ -201,7 +202,7 @@ def _validate(raw: Any) -> tuple[str | None, Any, list[Found]]:
         return None, doc, found
     unreadable = {f.path for f in found if f.keyword == "number"}  # replaced by null in `_clean`
     found += [f for f in _schema_problems(_validator(kind), doc) if f.path not in unreadable]
-    root = _schema(kind)
+    root = contract_schema(kind)
     found += _field_problems(doc, root, {f.path for f in found})
     found += _CROSS_CHECKS[kind](_Reader(doc, {f.path for f in found}, root))
     return kind, doc, found
@@ -457,7 +458,7 @@ def _normalise(value: Any, schema: dict, root: dict) -> Any:
     if isinstance(value, list):
         return [_normalise(item, schema.get("items", {}), root) for item in value]
     if isinstance(value, int | Decimal):
-        return int(value) if "integer" in _types(schema) else Decimal(value)
+        return int(value) if "integer" in schema_types(schema) else Decimal(value)
     if isinstance(value, str) and schema.get("format") == "date":
         return datetime.date.fromisoformat(value)
     return value
@@ -468,6 +469,7 @@ def _default(schema: dict, root: dict) -> Any:
     return copy.deepcopy(schema["default"]) if "default" in schema else None
 
 
-def _types(schema: dict) -> tuple[str, ...]:
+def schema_types(schema: dict) -> tuple[str, ...]:
+    """A schema's `type` as a tuple, whether written as one name or a list (empty when absent)."""
     types = schema.get("type", ())
     return (types,) if isinstance(types, str) else tuple(types)

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from . import documents
-from .resources import schema_file
+from .documents import schema_types
 
 _UNDERSTOOD = {
     "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
@@ -99,8 +98,7 @@ class _Generator(SchemaCodeWriter):
         `optional`: the key may be absent (`src is MISSING`), which is not the same as null.
         """
         schema = self.resolve(schema)
-        types = schema.get("type")
-        types = [types] if isinstance(types, str) else list(types or [])
+        types = schema_types(schema)
         nullable = "null" in types or (None in schema.get("enum", ()))
         kinds = [t for t in types if t != "null"]
         if len(kinds) > 1:
@@ -182,8 +180,7 @@ class _Generator(SchemaCodeWriter):
         return values
 
     def child(self, schema: dict, src: str, path: str, indent: int, flat: str | None, optional: bool = False) -> str:
-        types = schema.get("type")
-        types = [types] if isinstance(types, str) else list(types or [])
+        types = schema_types(schema)
         if "object" in types:
             if flat is None:
                 raise _Unsupported("objects inside list items")
@@ -191,8 +188,6 @@ class _Generator(SchemaCodeWriter):
             if optional:
                 self.emit(indent, f"if {src} is MISSING: {src} = None")
                 nullable = True
-            elif not nullable:
-                pass
             self.emit(indent, f"{flat}[{path!r}] = {src}")
             if nullable:
                 self.emit(indent, f"if {src} is None:")
@@ -204,7 +199,7 @@ class _Generator(SchemaCodeWriter):
                 self.obj(schema, src, path + ".", indent, flat)
             return src
         if "array" in types:
-            if flat is None or types != ["array"] or optional:
+            if flat is None or types != ("array",) or optional:
                 raise _Unsupported("arrays")
             items = self.resolve(schema.get("items", {}))
             out, item = self.var(), self.var()
@@ -226,7 +221,7 @@ class _Generator(SchemaCodeWriter):
         for name, sub in schema.get("properties", {}).items():
             out.append(prefix + name)
             sub = self.resolve(sub)
-            if "object" in ([sub.get("type")] if isinstance(sub.get("type"), str) else sub.get("type") or []):
+            if "object" in schema_types(sub):
                 out.extend(self.leaf_paths(sub, prefix + name + "."))
         return out
 
@@ -238,7 +233,7 @@ class _Generator(SchemaCodeWriter):
 @functools.lru_cache(maxsize=None)
 def checker(kind: str) -> Callable[[Any], Flat | None] | None:
     """The generated fast checker for `kind`, or None if the schema is beyond it."""
-    schema = json.loads(schema_file(documents.SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+    schema = documents.contract_schema(kind)
     gen = _Generator(schema)
     try:
         gen.emit(0, "def check(o):")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import keyword
 from collections.abc import Callable
 from decimal import Decimal
@@ -36,13 +35,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from . import documents
+from .documents import schema_types
 from .fastcheck import Flat, SchemaCodeWriter, _Unsupported
-from .resources import schema_file
-
-def _types(schema: dict) -> list[str]:
-    types = schema.get("type")
-    return [types] if isinstance(types, str) else list(types or [])
-
 
 class _Generator(SchemaCodeWriter):
     """Builds the Struct types (for msgspec) and the flattening function (Python source) together."""
@@ -55,7 +49,7 @@ class _Generator(SchemaCodeWriter):
     def struct(self, schema: dict) -> type:
         """A Struct type for an object schema: required fields have no default, the rest default to UNSET."""
         schema = self.resolve(schema)
-        if schema.get("additionalProperties") is not False or "object" not in _types(schema):
+        if schema.get("additionalProperties") is not False or "object" not in schema_types(schema):
             raise _Unsupported("objects must forbid unknown keys")
         required = set(schema.get("required", ()))
         fields = []
@@ -68,7 +62,7 @@ class _Generator(SchemaCodeWriter):
         return msgspec.defstruct(f"Doc{self.structs}", fields, kw_only=True, forbid_unknown_fields=True)
 
     def field_type(self, schema: dict) -> Any:
-        types = _types(schema)
+        types = schema_types(schema)
         nullable = "null" in types or None in schema.get("enum", ())
         kinds = [t for t in types if t != "null"]
         if "const" in schema and not types:
@@ -118,7 +112,7 @@ class _Generator(SchemaCodeWriter):
             sub = self.resolve(sub)
             got = self.var()
             self.emit(indent, f"{got} = {src}.{name}")
-            if "number" in _types(sub) and "null" not in _types(sub):  # typed Any for msgspec, so null got through
+            if "number" in schema_types(sub) and "null" not in schema_types(sub):  # typed Any for msgspec, so null got through
                 self.emit(indent, f"if {got} is None: return None")
             if name not in required:
                 default = sub.get("default")
@@ -136,7 +130,7 @@ class _Generator(SchemaCodeWriter):
 
     def child(self, schema: dict, src: str, path: str, indent: int, optional: bool) -> dict[str, str]:
         """Check one property's value; return the flat paths (below `path`) it adds."""
-        types = _types(schema)
+        types = schema_types(schema)
         if "object" in types:
             outer, self.lines = self.lines, []
             flat = self.obj(schema, src, path + ".", indent + 1)
@@ -165,7 +159,7 @@ class _Generator(SchemaCodeWriter):
 
     def leaf(self, schema: dict, src: str, indent: int) -> None:
         """What msgspec leaves to us: money."""
-        kind = ([t for t in _types(schema) if t != "null"] or ["string"])[0]
+        kind = ([t for t in schema_types(schema) if t != "null"] or ["string"])[0]
         if kind == "number":
             self.emit(indent, f"if {src} is not None:")
             self.emit(indent + 1, f"if type({src}) is not Decimal and type({src}) is not int: return None")
@@ -185,7 +179,7 @@ class _Generator(SchemaCodeWriter):
 @functools.lru_cache(maxsize=None)
 def _decoder(kind: str) -> tuple[msgspec.json.Decoder, Callable[[Any], Flat | None]] | None:
     """msgspec decoder and flattening function for `kind`, or None if its schema is beyond this module."""
-    schema = json.loads(schema_file(documents.SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+    schema = documents.contract_schema(kind)
     gen = _Generator(schema)
     try:
         root = gen.struct(schema)

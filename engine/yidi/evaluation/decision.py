@@ -151,8 +151,7 @@ class Explainer:
         return flags
 
     def decision(self, d, values, how: str, full: bool) -> dict[str, Any]:
-        fired = values["@fired"]
-        _, ids, provenance, reads_benefit = self._by_fired.get(fired) or self.implied(fired)
+        _, ids, provenance, reads_benefit = self.implied(values["@fired"])
         trace = self.trace(d, values, how, True) if full else list(ids)
         flags = []
         if values["flags.audit_referral_eligible"]:
@@ -167,11 +166,9 @@ class Explainer:
             trace.append(_benefit_entry(table, benefit) if full else table.id)
         if provenance:
             flags += provenance
-        block = self.policy_block
         return {
             "claim_id": d["id"],
-            "policy": {"id": block["id"], "region": block["region"], "name": block["name"],  # a fresh copy, as policy()
-                       "documents": list(block["documents"]), "revision": block["revision"]},
+            "policy": self.policy(),
             "scope": values["scope"],
             "route": values["route"],
             "filing_status": values["filing_status"],

@@ -124,11 +124,19 @@ def _windows_overlap(a: Rule, b: Rule) -> bool:
 def exclusive(a: Rule, b: Rule, when_a: ast.Node | None, when_b: ast.Node | None,
               params: Mapping[str, Parameter]) -> bool:
     """Proven: rules `a` and `b` (conditions given as checked ASTs) never both apply."""
+    return _exclusive(a, b, _parts(when_a), _parts(when_b), params)
+
+
+def _parts(when: ast.Node | None) -> list[Atom] | None:
+    return None if when is None else _with_implied(conjuncts(when))
+
+
+def _exclusive(a: Rule, b: Rule, parts_a: list[Atom] | None, parts_b: list[Atom] | None,
+               params: Mapping[str, Parameter]) -> bool:
     if not _windows_overlap(a, b):
         return True
-    if when_a is None or when_b is None:
+    if parts_a is None or parts_b is None:
         return False
-    parts_a, parts_b = _with_implied(conjuncts(when_a)), _with_implied(conjuncts(when_b))
     return (any(_contradict(x, y, params) for x in parts_a for y in parts_b)
             or any(_refuted(x, parts_b) for x in parts_a) or any(_refuted(y, parts_a) for y in parts_b))
 
@@ -143,11 +151,12 @@ def chain_order(indices: Sequence[int], rules: Sequence[Rule], whens: Sequence[a
     for i in indices:
         if i in exceptions[i]:
             return None
+    parts = {i: _parts(whens[i]) for i in indices}  # each rule's conjuncts once, not once per pair
     for position, i in enumerate(indices):
         for j in indices[position + 1:]:
             if j in exceptions[i] or i in exceptions[j]:
                 continue
-            if not exclusive(rules[i], rules[j], whens[i], whens[j], params):
+            if not _exclusive(rules[i], rules[j], parts[i], parts[j], params):
                 return None
     order: list[int] = []
     placed: set[int] = set()
