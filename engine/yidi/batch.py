@@ -82,8 +82,7 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
         try:
             answer = decide(line, trace)
         except InputError as exc:
-            errors.append({"line": number, "error": "invalid-input", "problems": [
-                {"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]})
+            errors.append({"line": number, "error": "invalid-input", "problems": exc.problems_json()})
             continue
         except EvaluationError as exc:
             errors.append({"line": number, "error": exc.code, **exc.to_json()})

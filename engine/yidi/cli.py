@@ -134,8 +134,7 @@ def _read_document(source: str) -> Any:
 
 def _print_input_error(exc: InputError, args) -> None:
     if args.format == "json":
-        print(dumps({"error": "invalid-input", "problems": [
-            {"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]}, indent=2))
+        print(dumps({"error": "invalid-input", "problems": exc.problems_json()}, indent=2))
         return
     print(_t(args.lang, f"输入无效（{len(exc.problems)} 处），未作决定：", f"invalid input ({len(exc.problems)} problem(s)); nothing decided:"), file=sys.stderr)
     for p in exc.problems:

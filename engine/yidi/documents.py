@@ -64,10 +64,13 @@ class InputError(Exception):
     def __reduce__(self):  # keep the problems, not just the rendered text, across pickling
         return type(self), (self.problems,)
 
+    def problems_json(self) -> list[dict[str, str]]:
+        """Each problem as {"path", "message", "message_en"}: how every JSON output (CLI, batch, HTTP) lists them."""
+        return [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.problems]
+
     def to_json(self) -> dict:
         """The body of an HTTP 422 / the CLI's JSON error output."""
-        problems = [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.problems]
-        return {"code": self.code, "problems": problems}
+        return {"code": self.code, "problems": self.problems_json()}
 
 
 def _problem_order(problem: InputProblem) -> tuple:

@@ -119,7 +119,6 @@ class Engine:
             try:
                 yield self._evaluator.evaluate(document, trace)
             except InputError as exc:
-                yield {"index": index, "error": "invalid-input",
-                       "problems": [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]}
+                yield {"index": index, "error": "invalid-input", "problems": exc.problems_json()}
             except EvaluationError as exc:
                 yield {"index": index, "error": exc.code, **exc.to_json()}

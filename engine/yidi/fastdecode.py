@@ -38,6 +38,7 @@ from . import documents
 from .documents import schema_types
 from .fastcheck import Flat, SchemaCodeWriter, _Unsupported
 
+
 class _Generator(SchemaCodeWriter):
     """Builds the Struct types (for msgspec) and the flattening function (Python source) together."""
 

@@ -99,7 +99,7 @@ class Evaluator:
             route = self._routes[key] = self._route(*key)
         program, starts, versions, explainers, lookup, how, settled = route
         on = d[settled]
-        version = bisect.bisect_right(starts, on) - 1 if len(starts) > 1 else 0
+        version = bisect.bisect_right(starts, on) - 1
         try:
             values = program.function(d, versions[version], lookup, on)
         except EvaluationError:

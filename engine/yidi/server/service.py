@@ -36,10 +36,6 @@ class Answer:
     body: Any
 
 
-def _problems(exc: InputError) -> list[dict[str, str]]:
-    return [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in exc.problems]
-
-
 def parse(body: bytes) -> Any:
     """The request body as JSON (numbers exact); InputError if it is not JSON."""
     if not body.strip():
@@ -48,7 +44,7 @@ def parse(body: bytes) -> Any:
 
 
 def malformed(exc: InputError) -> Answer:
-    return Answer(400, {"error": "malformed-json", "problems": _problems(exc)})
+    return Answer(400, {"error": "malformed-json", "problems": exc.problems_json()})
 
 
 def decide(state: ServerState, serving: Serving, raw: Any, input_format: str, trace: str,
@@ -61,7 +57,7 @@ def decide(state: ServerState, serving: Serving, raw: Any, input_format: str, tr
         answer = serving.engine.evaluate(document, trace)
     except InputError as exc:
         state.metrics.decision(kind, "invalid-input")
-        return Answer(422, {"error": "invalid-input", "problems": _problems(exc)})
+        return Answer(422, {"error": "invalid-input", "problems": exc.problems_json()})
     except EvaluationError as exc:
         body = {"error": exc.code, **exc.to_json()}
         body.pop("code", None)
