@@ -29,3 +29,25 @@ def policy_copy(tmp_path: pathlib.Path) -> pathlib.Path:
     target = tmp_path / "policies"
     shutil.copytree(POLICIES, target, ignore=shutil.ignore_patterns("tests"))
     return target
+
+
+# A claim the shipped policies decide, but which a Henan rule planted by `plant_rule_conflict` makes contradictory:
+# the planted rule and the national default both apply and disagree — a policy defect (HTTP 409, exit 3), not bad input.
+CONFLICTING = {"id": "C-CONFLICT", "insured": {"region": "410100", "scheme": "employee"},
+               "visit": {"kind": "inpatient", "region": "139901", "networked": True, "hospital_level": 3,
+                         "admission_date": "2025-03-05", "discharge_date": "2025-03-12", "emergency": True},
+               "costs": {"total": 1000, "in_scope": 800}}
+
+
+def plant_rule_conflict(tree: pathlib.Path) -> pathlib.Path:
+    """Append to Henan's policy a rule that disagrees with `national.route-direct` for `CONFLICTING` only."""
+    policy = tree / "henan" / "policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8") + """
+  - id: henan.planted-conflict
+    title: 测试用：与国家默认规则冲突、又不声明为例外的规则
+    sets: route
+    when: visit.region == "139901"
+    value: manual
+    source: {document: 豫医保办〔2025〕2号, clause: 二（二）}
+""", encoding="utf-8")
+    return tree

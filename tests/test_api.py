@@ -42,7 +42,7 @@ def test_errors_carry_json_paths_and_file_positions(policy_copy):
 def test_regions_lists_every_policy_with_its_documents(engine):
     regions = engine.regions()
     assert regions[0] == {"id": "national", "region": "000000", "name": "国家基线", "extends": None,
-                          "documents": ["医保发〔2022〕22号"]}
+                          "documents": ["医保发〔2022〕22号", "社会保险法"]}
     henan = next(r for r in regions if r["id"] == "henan")
     assert henan["extends"] == "national" and henan["documents"][0] == "豫医保办〔2025〕2号"
     assert [r["region"] for r in regions] == sorted(r["region"] for r in regions)
@@ -55,7 +55,8 @@ def test_parameters_in_force_on_a_date_with_their_sources(engine):
     lock = answer["parameters"]["change_lock_months.commitment_unsupplemented"]
     assert lock["value"] == 6 and lock["source"] == "豫医保办〔2025〕2号 一（二）"
     assert lock["from"] == datetime.date(2025, 1, 1) and lock["until"] is None and lock["file"].endswith("henan/policy.yaml")
-    assert answer["unset"] == []
+    # left to the pooling regions on purpose (附件1 温馨提示二: 按参保地有关规定执行), never guessed
+    assert answer["unset"] == ["reduction.outside_filed_place"]
     before = engine.parameters("410100", on=datetime.date(2024, 6, 1))  # before Henan's document took effect
     assert "change_lock_months.commitment_unsupplemented" in before["unset"]
 

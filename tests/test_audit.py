@@ -19,23 +19,18 @@ from yidi.audit import AuditError, AuditLog, canonical, input_hash, read_log, re
 from yidi.documents import load_json
 from yidi.replay import replay
 
-from .conftest import EXAMPLES, POLICIES, ROOT
+from .conftest import CONFLICTING, EXAMPLES, POLICIES, ROOT, plant_rule_conflict
 
 REFERRAL = load_json((EXAMPLES / "henan-referral.claim.json").read_text(encoding="utf-8"))
 CANCEL = load_json((EXAMPLES / "henan-cancel-locked.filing.json").read_text(encoding="utf-8"))
-# Decided under the national policy alone (the trees below hold only national and Henan), which gives
-# no reduction for a temporary filing: the policy cannot decide.
-UNDECIDABLE = {"id": "U-1", "insured": {"region": "110000", "scheme": "employee"},
-               "filing": {"type": "other_temporary", "region": "310000", "start_date": "2025-03-01"},
-               "visit": {"kind": "inpatient", "region": "310100", "networked": True, "hospital_level": 3,
-                         "admission_date": "2025-03-05", "discharge_date": "2025-03-12"},
-               "costs": {"total": 1000, "in_scope": 800}}
+# The trees below hold only national and Henan, with a planted rule conflict: the policy cannot decide this one.
+UNDECIDABLE = CONFLICTING
 
 
 def _tree(target) -> pathlib.Path:
     for region in ("national", "henan"):
         shutil.copytree(POLICIES / region, target / region, ignore=shutil.ignore_patterns("tests"))
-    return target
+    return plant_rule_conflict(target)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 import yaml
 
-from yidi import Engine
+from yidi import Engine, InputError
 from yidi.cli import main
 from yidi.impact import Summary, results
 from yidi.synth import generate
@@ -84,8 +84,8 @@ def test_exactly_the_other_temporary_claims_under_henan_change(trees, report):
         claim = json.loads(line, parse_float=Decimal)
         try:
             decision = engine.evaluate(claim)
-        except Exception:
-            continue
+        except InputError:
+            continue                                          # the corpus has a few invalid lines on purpose
         unfiled_seen += decision["treatment"] == "unfiled" and decision["policy"]["id"] in takes_from_henan
         if decision["treatment"] != "other_temporary" or decision["policy"]["id"] not in takes_from_henan:
             continue
@@ -104,9 +104,9 @@ def test_exactly_the_other_temporary_claims_under_henan_change(trees, report):
 
 def independent_fund_delta(decision, new_reduction: Decimal) -> Decimal:
     """Recompute the fund from the benefit row the old decision used, with the new reduction."""
-    old_fund = decision["amounts"]["fund"]
+    old_fund = (decision["amounts"] or {}).get("fund")
     if old_fund is None:
-        return Decimal(0)                                     # no benefit table for this care: no money moves
+        return Decimal(0)                                     # fund undetermined (no benefit table for this care): no money counted
     if decision["route"] == "none":
         assert old_fund == 0                                  # not paid by the fund whatever the ratio
         return Decimal(0)

@@ -130,8 +130,10 @@ def test_comparison_table(site, engine):
     assert header.count("](policies/") == len(engine.policies.policies)
     newborn = next(line for line in text.splitlines() if line.startswith("| 出生8天的新生儿"))
     henan_column = [c.strip() for c in header.split("|")].index("[河南省](policies/henan.md)")
-    assert [c.strip() for c in newborn.split("|")][henan_column].startswith("临时外出急诊待遇<br>降低 10 个百分点<br>直接结算")
-    assert "无法决定：参数 reduction." in text                                  # the national baseline gives no reductions
+    # 二（三） gives the emergency standard, not a deemed filing: an unfiled newborn is reimbursed at home (interpretation ※)
+    assert [c.strip() for c in newborn.split("|")][henan_column] == "临时外出急诊待遇<br>降低 10 个百分点<br>回参保地手工报销 ※"
+    # the national baseline leaves the reduction to the insured place: a partial decision, never an engine error
+    assert "降低幅度未能确定（由参保地规定：医保发〔2022〕22号 六）" in text and "无法决定" not in text
 
 
 def test_mkdocs_build_strict_with_chinese_search(site):

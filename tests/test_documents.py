@@ -63,7 +63,7 @@ FILING_KEYS = ["type", "basis", "region", "start_date", "end_date", "filed_on", 
 VISIT_KEYS = [
     "kind", "region", "networked", "hospital_level", "admission_date", "discharge_date", "emergency", "referral",
     "psychiatric_certificate", "chronic_disease", "trauma", "died_after_emergency", "outside_services", "settled_on",
-    "self_paid", "system_failure",
+    "self_paid", "system_failure", "payment_source",
 ]
 REQUEST_KEYS = ["kind", "id", "insured", "action", "on", "current", "new", "history"]
 HISTORY_KEYS = ["type", "basis", "start_date", "cancelled_on", "supplemented_on"]
@@ -269,6 +269,7 @@ def test_valid_claim_normalises_with_every_field_and_default():
                  "self_paid", "system_failure"):
         assert visit[flag] is False, flag
     assert visit["chronic_disease"] is None and visit["trauma"] is None
+    assert visit["payment_source"] == "pooling_fund"
     assert visit["admission_date"] == datetime.date(2025, 3, 5)
     assert visit["settled_on"] == visit["discharge_date"] == datetime.date(2025, 3, 12)
     assert visit["hospital_level"] == 3 and type(visit["hospital_level"]) is int

@@ -121,6 +121,8 @@ def flat_claims(draw):
         "visit.admission_date": draw(dates), "visit.discharge_date": draw(dates), "visit.settled_on": draw(dates),
         "insured.birth_date": draw(dates), "costs.total": draw(st.one_of(st.none(), amounts)),
         "costs.in_scope": draw(st.one_of(st.none(), amounts)),
+        "visit.payment_source": draw(st.sampled_from([None, "pooling_fund", "personal_account"])),
+        "insured.scheme": draw(st.sampled_from([None, "employee", "resident"])),
     }
     for field in ("start_date", "end_date", "filed_on", "supplemented_on"):
         flat[f"filing.{field}"] = draw(dates) if has_filing else None

@@ -77,9 +77,18 @@ def test_henan_decides_every_claim_with_consistent_amounts(engine, claim):
         decision = engine.evaluate(claim)
     except InputError:
         return  # generated a combination the contract forbids (e.g. supplemented before filed)
-    amounts = decision["amounts"]
+    amounts = decision["amounts"] or {"in_scope": None, "deductible": None, "fund": None, "personal": None}
     assert decision["trace"] and all(e["rule"] and e["source"] for e in decision["trace"])
-    assert decision["reduction_pp"] >= 0
+    undetermined = {entry["output"]: entry for entry in decision.get("undetermined", [])}
+    for name, entry in undetermined.items():  # what is left open is null, with a reason; nothing else is
+        assert entry["reason"] and entry["reason_en"]
+        value = decision["amounts"] if name.startswith("amounts.") else decision
+        value = value[name.split(".")[-1]] if value is not None else None
+        assert value is None, name
+    for name in ("scope", "route", "filing_status", "treatment", "reduction_pp"):
+        assert (decision[name] is None) == (name in undetermined), name
+    if decision["reduction_pp"] is not None:
+        assert decision["reduction_pp"] >= 0
     if decision["ratio"] is not None:
         assert Decimal(0) <= decision["ratio"] <= Decimal(1)
     if amounts["fund"] is not None:

@@ -12,13 +12,13 @@ import pytest
 from yidi.audit import input_hash, read_log
 from yidi.documents import load_json
 
-from .conftest import EXAMPLES
+from .conftest import CONFLICTING, EXAMPLES, plant_rule_conflict
 from .test_server_support import TOKEN, Server, copy_policies, httpx
 
 REFERRAL = json.loads((EXAMPLES / "henan-referral.claim.json").read_text(encoding="utf-8"))
 CANCEL = json.loads((EXAMPLES / "henan-cancel-locked.filing.json").read_text(encoding="utf-8"))
-# Beijing has no policy of its own: the national policy gives no reduction for a temporary filing.
-UNDECIDABLE = {"id": "U-1", "insured": {"region": "110000", "scheme": "employee"},
+# Beijing has no policy of its own: the national policy leaves the reduction to the insured place (a partial decision).
+PARTIAL = {"id": "U-1", "insured": {"region": "110000", "scheme": "employee"},
                "filing": {"type": "other_temporary", "region": "310000", "start_date": "2025-03-01"},
                "visit": {"kind": "inpatient", "region": "310100", "networked": True, "hospital_level": 3,
                          "admission_date": "2025-03-05", "discharge_date": "2025-03-12"},
@@ -32,7 +32,7 @@ NHSA = {"mdtrt_id": "M-1", "insuplc_admdvs": "410100", "insutype": "310", "mdtrt
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("serve")
-    running = Server(work, copy_policies(work / "policies"), token=TOKEN, args=("--max-body", "65536")).start()
+    running = Server(work, plant_rule_conflict(copy_policies(work / "policies")), token=TOKEN, args=("--max-body", "65536")).start()
     yield running
     assert running.stop() in (0, -signal.SIGTERM), running.stderr
 
@@ -95,16 +95,25 @@ def test_oversize_body_is_413_declared_or_streamed(http):
     assert streamed.status_code == 413
 
 
-def test_a_policy_that_cannot_decide_is_409_naming_what_is_missing(http):
-    response = http.post("/v1/evaluate", json=UNDECIDABLE)
+def test_what_the_policies_leave_open_is_a_partial_decision_not_an_error(http):
+    response = http.post("/v1/evaluate", json=PARTIAL)
+    assert response.status_code == 200, response.text
+    decision = response.json()
+    assert decision["treatment"] == "other_temporary" and decision["reduction_pp"] is None
+    first = decision["undetermined"][0]
+    assert first["output"] == "reduction_pp" and "110000" in first["reason"] and first["source"]
+
+
+def test_a_policy_that_cannot_decide_is_409_naming_the_rules(http):
+    response = http.post("/v1/evaluate", json=CONFLICTING)
     assert response.status_code == 409
     body = response.json()
-    assert body["error"] == "missing-parameter-value" and body["where"] == ["reduction.other_temporary"]
-    assert "rules" in body and body["revision"]
+    assert body["error"] == "rule-conflict" and "henan.planted-conflict" in body["rules"]
+    assert body["where"] and body["revision"]
 
 
 def test_batch_json_answers_in_order_and_keeps_going_past_bad_items(http):
-    items = [REFERRAL, {"id": "broken"}, CANCEL, UNDECIDABLE, "not an object"]
+    items = [REFERRAL, {"id": "broken"}, CANCEL, CONFLICTING, "not an object"]
     response = http.post("/v1/evaluate/batch", json=items)
     assert response.status_code == 200
     answers = response.json()
@@ -112,7 +121,7 @@ def test_batch_json_answers_in_order_and_keeps_going_past_bad_items(http):
     assert answers[0]["claim_id"] == "EX-HN-REFERRAL"
     assert answers[1]["index"] == 1 and answers[1]["status"] == 422 and answers[1]["problems"]
     assert answers[2]["request_id"] == "EX-HN-CANCEL"
-    assert answers[3]["status"] == 409 and answers[3]["error"] == "missing-parameter-value"
+    assert answers[3]["status"] == 409 and answers[3]["error"] == "rule-conflict"
     assert answers[4]["status"] == 422
     assert len({a["policy"]["revision"] for a in (answers[0], answers[2])}) == 1
 
@@ -153,7 +162,7 @@ def test_regions_and_parameters(http):
     assert ids[0] == "national" and "henan" in ids and body["revision"]
     henan = next(r for r in body["regions"] if r["id"] == "henan")
     assert henan == {"id": "henan", "region": "410000", "name": "河南省", "extends": "national",
-                     "documents": ["豫医保办〔2025〕2号", "医保发〔2022〕22号"]}
+                     "documents": ["豫医保办〔2025〕2号", "医保发〔2022〕22号", "社会保险法"]}
     params = http.get("/v1/regions/410100/parameters", params={"on": "2025-06-01"}).json()
     assert params["policy"]["id"] == "henan"
     lock = params["parameters"]["change_lock_months.commitment_unsupplemented"]

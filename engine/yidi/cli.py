@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from . import __version__
-from .diagnostics import Diagnostic, DiagnosticError, render, to_json
+from .diagnostics import NON_BLOCKING, Diagnostic, DiagnosticError, render, to_json
 from .documents import InputError, load_json
 from .engine import Engine
 from .evaluation.errors import EvaluationError
@@ -103,8 +103,8 @@ def cmd_validate(args) -> int:
 
         problems += check_dates(engine.policies, args.as_of, args.horizon)
         problems += check_situations(engine.policies, engine._evaluator)
-    warnings = [d for d in problems if d.severity == "warning"]
-    problems = [d for d in problems if d.severity != "warning"]
+    warnings = [d for d in problems if d.severity in NON_BLOCKING]
+    problems = [d for d in problems if d.severity not in NON_BLOCKING]
     if warnings and not problems:
         _print_diagnostics(warnings, args, root)
     if problems:

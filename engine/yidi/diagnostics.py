@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 _SEVERITY_WORDS = {
-    "zh": {"error": "错误", "warning": "警告"},
-    "en": {"error": "error", "warning": "warning"},
+    "zh": {"error": "错误", "warning": "警告", "confirm": "待确认"},
+    "en": {"error": "error", "warning": "warning", "confirm": "to confirm"},
 }
+# Findings that do not stop a policy tree: warnings, and conflicts between two levels' texts that only
+# an officer can settle ("confirm": the engine decides by the rule that applies and flags the decision).
+NON_BLOCKING = frozenset({"warning", "confirm"})
 _HELP_WORDS = {"zh": "帮助", "en": "help"}
 
 

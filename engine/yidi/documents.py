@@ -365,6 +365,8 @@ def _claim_checks(r: _Reader) -> Iterator[Found]:
     total, in_scope = r.get("costs", "total"), r.get("costs", "in_scope")
     if total is not None and in_scope is not None and in_scope > total:
         yield Found(("costs", "in_scope"), *msg.exceeds(in_scope, r.name("costs", "total"), total), "order")
+    if r.get("visit", "payment_source") == "personal_account" and r.get("insured", "scheme") not in (None, "employee"):
+        yield Found(("visit", "payment_source"), *msg.personal_account_needs_employee(r.get("insured", "scheme")), "order")
     yield from _filing_checks(r, ("filing",))
 
 
@@ -418,6 +420,8 @@ def relations_hold(kind: str, f: Mapping[str, Any]) -> bool:
                 return False
         total, in_scope = f["costs.total"], f["costs.in_scope"]
         if total is not None and in_scope is not None and in_scope > total:
+            return False
+        if f["visit.payment_source"] == "personal_account" and f["insured.scheme"] not in (None, "employee"):
             return False
         return _filing_holds(f, "filing.")
     if not (_filing_holds(f, "current.") and _filing_holds(f, "new.")):

@@ -258,6 +258,11 @@ def supplemented_with_materials(basis_path: str) -> Pair:
             f"only a commitment filing has a supplement date, but {basis_path} is materials (the default when omitted)")
 
 
+def personal_account_needs_employee(scheme: Any) -> Pair:
+    return (f"只有职工医保（employee）有个人账户，但 insured.scheme 为 {scheme}：城乡居民医保不能以个人账户（personal_account）支付",
+            f"only employee insurance has a personal account, but insured.scheme is {scheme}: a resident cannot pay from a personal account")
+
+
 def born_after(birth: Any, admission: Any) -> Pair:
     return (f"出生日期不能晚于入院日期 visit.admission_date（{admission}），实际为 {birth}",
             f"birth date must not be after visit.admission_date ({admission}), found {birth}")

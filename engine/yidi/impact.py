@@ -40,7 +40,7 @@ from .evaluation.evaluator import Evaluator
 from .policy.tree import load_tree
 
 FIELDS = ("policy", "scope", "filing_status", "treatment", "route", "catalog", "reduction_pp", "ratio",
-          "amounts.deductible", "amounts.fund", "amounts.personal", "flags", "error")
+          "amounts.deductible", "amounts.fund", "amounts.personal", "flags", "undetermined", "error")
 NUMERIC = {"amounts.deductible", "amounts.fund", "amounts.personal"}   # too many values to count transitions
 MAX_TRANSITIONS = 200
 BATCH = 500
@@ -81,12 +81,14 @@ def policy_source(spec: str, repo: pathlib.Path | None = None) -> Iterator[tuple
 
 
 def flatten(decision: dict[str, Any]) -> dict[str, Any]:
-    amounts = decision["amounts"]
+    """The compared fields; a partial decision's open outputs are None and listed under "undetermined"."""
+    amounts = decision["amounts"] or {}
     return {"policy": decision["policy"]["id"], "scope": decision["scope"], "filing_status": decision["filing_status"],
             "treatment": decision["treatment"], "route": decision["route"], "catalog": decision["catalog"],
             "reduction_pp": decision["reduction_pp"], "ratio": decision["ratio"],
-            "amounts.deductible": amounts["deductible"], "amounts.fund": amounts["fund"], "amounts.personal": amounts["personal"],
-            "flags": tuple(sorted(decision["flags"])), "error": None}
+            "amounts.deductible": amounts.get("deductible"), "amounts.fund": amounts.get("fund"),
+            "amounts.personal": amounts.get("personal"), "flags": tuple(sorted(decision["flags"])),
+            "undetermined": tuple(entry["output"] for entry in decision.get("undetermined", ())), "error": None}
 
 
 def decide(evaluator: Evaluator, doc: dict) -> tuple[dict[str, Any], list[str]]:
@@ -117,6 +119,9 @@ class Summary:
 
     def __init__(self, sample_size: int = 20):
         self.total = self.invalid = self.changed = 0
+        # claims whose fund payment is not a number (left undetermined, or the policy could not decide) under
+        # the old / new policies: counted here, never as 0 in the money totals
+        self.fund_unknown_old = self.fund_unknown_new = 0
         self.fields: Counter[str] = Counter()
         self.transitions: dict[str, Counter] = {f: Counter() for f in FIELDS if f not in NUMERIC}
         self.by_policy: Counter[str] = Counter()
@@ -138,8 +143,11 @@ class Summary:
             return None
         _, claim_id, a, b, changed, traces = result
         fa, fb = a["amounts.fund"], b["amounts.fund"]
-        self.fund_old += fa or 0
-        self.fund_new += fb or 0
+        self.fund_unknown_old += fa is None
+        self.fund_unknown_new += fb is None
+        if fa is not None and fb is not None:  # money totals only over claims with a fund payment under both
+            self.fund_old += fa
+            self.fund_new += fb
         if not changed:
             return None
         self.changed += 1
@@ -161,7 +169,8 @@ class Summary:
         elif fa is not None:
             self.fund_vanished += 1
         record = {"id": claim_id, "changes": {f: [a[f], b[f]] for f in changed},
-                  "fund_delta": (fb or 0) - (fa or 0), "old_trace": traces[0], "new_trace": traces[1]}
+                  "fund_delta": fb - fa if fa is not None and fb is not None else None,
+                  "old_trace": traces[0], "new_trace": traces[1]}
         signature = (changed, a["treatment"], b["treatment"])
         per_signature = max(1, self.sample_size // 6)
         if len(self.sample) < self.sample_size and self._signatures[signature] < per_signature:

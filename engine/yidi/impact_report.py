@@ -18,7 +18,8 @@ from .jsonout import dumps
 FIELD_ZH = {
     "policy": "适用政策", "scope": "就医范围", "filing_status": "备案状态", "treatment": "待遇标准", "route": "结算方式",
     "catalog": "适用目录", "reduction_pp": "支付比例降低（百分点）", "ratio": "支付比例", "amounts.deductible": "起付标准",
-    "amounts.fund": "基金支付", "amounts.personal": "个人负担", "flags": "标记", "error": "无法决定的原因",
+    "amounts.fund": "基金支付", "amounts.personal": "个人负担", "flags": "标记", "undetermined": "未能确定的输出",
+    "error": "无法决定的原因",
 }
 
 
@@ -35,7 +36,8 @@ def to_json(s: Summary, old_label: str, new_label: str, claims: str, seconds: fl
         "transitions": {f: [{"old": a, "new": b, "count": n} for (a, b), n in c.most_common()] for f, c in s.transitions.items() if c},
         "changed_by_policy": dict(s.by_policy.most_common()),
         "fund": {"old_total": s.fund_old, "new_total": s.fund_new, "delta": s.fund_delta,
-                 "claims_up": s.fund_up, "claims_down": s.fund_down, "appeared": s.fund_appeared, "vanished": s.fund_vanished},
+                 "claims_up": s.fund_up, "claims_down": s.fund_down, "appeared": s.fund_appeared, "vanished": s.fund_vanished,
+                 "not_determined_old": s.fund_unknown_old, "not_determined_new": s.fund_unknown_new},
         "sample": s.sample,
         "invalid_examples": [{"id": i, "problems": p} for i, p in s.invalid_examples],
         "seconds": round(seconds, 1),
@@ -56,8 +58,11 @@ def terminal(s: Summary, old_label: str, new_label: str, seconds: float) -> str:
     for f, counter in s.transitions.items():
         for (a, b), n in counter.most_common(3):
             lines.append(f"    {FIELD_ZH.get(f, f)}：{a} → {b}  {n:,} 份")
-    lines.append(f"  基金支付合计：{s.fund_old.quantize(Decimal('0.01')):,} → {s.fund_new.quantize(Decimal('0.01')):,}（{yuan(s.fund_delta)}）；"
-                 f"增加 {s.fund_up:,} 份，减少 {s.fund_down:,} 份")
+    lines.append(f"  基金支付合计（两版都能确定金额的申请）：{s.fund_old.quantize(Decimal('0.01')):,} → {s.fund_new.quantize(Decimal('0.01')):,}"
+                 f"（{yuan(s.fund_delta)}）；增加 {s.fund_up:,} 份，减少 {s.fund_down:,} 份")
+    if s.fund_unknown_old or s.fund_unknown_new:
+        lines.append(f"  基金支付未能确定（不计入合计，不按0计）：原政策 {s.fund_unknown_old:,} 份，新政策 {s.fund_unknown_new:,} 份；"
+                     f"由不能确定变为能确定 {s.fund_appeared:,} 份，由能确定变为不能确定 {s.fund_vanished:,} 份")
     return "\n".join(lines)
 
 
@@ -69,11 +74,13 @@ def markdown(s: Summary, old_label: str, new_label: str, claims: str, seconds: f
     if s.partial:
         out.append("> **注意：运行被中断，以下只是已处理部分的结果。**\n")
     share = f"（占 {s.changed / decided:.2%}）" if decided else ""
+    if s.fund_unknown_old or s.fund_unknown_new:
+        out.append(f"> 基金支付合计只计两版政策都能确定金额的申请。原政策下 {s.fund_unknown_old:,} 份、新政策下 "
+                   f"{s.fund_unknown_new:,} 份的基金支付未能确定（部分决定，或政策无法决定），不计入合计、不按 0 计；"
+                   f"其中由不能确定变为能确定 {s.fund_appeared:,} 份，由能确定变为不能确定 {s.fund_vanished:,} 份。\n")
     out.append(f"## 结论\n\n两版政策对 **{s.changed:,}** 份结算申请作出了不同的决定{share}；"
                f"基金支付合计变化 **{yuan(s.fund_delta)}**（由 {s.fund_old.quantize(Decimal('0.01')):,} 元变为 "
-               f"{s.fund_new.quantize(Decimal('0.01')):,} 元；增加 {s.fund_up:,} 份，减少 {s.fund_down:,} 份"
-               + (f"，新出现基金支付 {s.fund_appeared:,} 份" if s.fund_appeared else "")
-               + (f"，不再有基金支付 {s.fund_vanished:,} 份" if s.fund_vanished else "") + "）。\n")
+               f"{s.fund_new.quantize(Decimal('0.01')):,} 元；增加 {s.fund_up:,} 份，减少 {s.fund_down:,} 份）。\n")
     if not s.changed:
         out.append("没有任何决定发生变化。\n")
         return "\n".join(out)

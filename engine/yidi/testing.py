@@ -37,6 +37,7 @@ class Case:
     expect_error: tuple[str, ...] | None
     position: Position
     doc: LocatedDocument = field(repr=False, compare=False)
+    expect_rules: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -78,7 +79,10 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic]) -
         if compiled is None:
             continue
         policy_id = doc.data.get("policy") or compiled.id
-        known_documents = set(engine.policies.policies[policy_id].layered.documents) if policy_id in engine.policies.policies else set()
+        layered = engine.policies.policies[policy_id].layered if policy_id in engine.policies.policies else None
+        known_documents = set(layered.documents) if layered is not None else set()
+        known_rules = ({r.id for r in layered.rules} | {f.id for f in layered.floors} | {b.id for b in layered.benefits}
+                       if layered is not None else set())
         for i, raw in enumerate(doc.data["cases"]):
             checks = tuple(Citation(str(c["document"]), str(c["clause"])) for c in raw["checks"])
             for j, citation in enumerate(checks):
@@ -86,9 +90,15 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic]) -
                     at = doc.at(("cases", i, "checks", j, "document"))
                     problems.append(Diagnostic("unknown-document", f"用例引用的文件 “{citation.document}” 不在政策 {policy_id} 的 documents 中",
                                                f"the case cites {citation.document!r}, which policy {policy_id} does not list", at.file, at.line, at.column))
+            for j, rule_id in enumerate(raw.get("expect_rules") or ()):
+                if rule_id not in known_rules:
+                    at = doc.at(("cases", i, "expect_rules", j))
+                    problems.append(Diagnostic("unknown-rule", f"用例期望的规则 “{rule_id}” 不在政策 {policy_id} 中",
+                                               f"the case expects rule {rule_id!r}, which policy {policy_id} does not have",
+                                               at.file, at.line, at.column))
             cases.append(Case(display, i, raw["name"], policy_id, checks, raw["input"], raw.get("expect"),
                               tuple(raw["expect_error"]) if raw.get("expect_error") is not None else None,
-                              doc.at(("cases", i)), doc))
+                              doc.at(("cases", i)), doc, tuple(raw.get("expect_rules") or ())))
     return cases
 
 
@@ -120,6 +130,11 @@ def run_case(engine: Engine, case: Case) -> Outcome:
     if answer["policy"]["id"] != case.policy_id:
         fail(("input", "insured", "region"), f"输入的参保地对应政策 {answer['policy']['id']}，不是本目录的政策 {case.policy_id}",
              f"the insured region selects policy {answer['policy']['id']}, not this folder's {case.policy_id}")
+    fired_ids = [e["rule"] if isinstance(e, dict) else str(e) for e in answer.get("trace", [])]
+    for j, rule_id in enumerate(case.expect_rules):
+        if rule_id not in fired_ids:
+            fail(("expect_rules", j), f"依据链中应有规则 {rule_id}，实际适用：{'、'.join(fired_ids)}",
+                 f"the trace should include rule {rule_id}; it has: {', '.join(fired_ids)}")
     for path, expected, actual in mismatches(case.expect or {}, answer, ()):
         shown = ".".join(str(p) for p in path)
         fired = "、".join(e["rule"] if isinstance(e, dict) else str(e) for e in answer.get("trace", []))

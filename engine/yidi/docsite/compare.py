@@ -4,7 +4,9 @@ Each situation is a claim built for an insured region of the policy being
 compared (so the policy under test is the one the engine selects), with the
 care abroad in another province. The cell is what the engine decides —
 treatment, reduction, route — or, when the policy cannot decide, the
-engine's own reason: the table never fills a gap.
+engine's own reason; an output the policies leave to someone else (a
+partial decision) says so, with the clause that leaves it: the table never
+fills a gap.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Cell:
     flags: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     error: str | None = None
+    undetermined: tuple[tuple[str, str | None], ...] = ()   # (output, clause that leaves it open)
 
 
 def _claim(key: str, insured: str, visit: str, admitted: Day, discharged: Day, filing: dict | None = None,
@@ -114,4 +117,6 @@ def decide(engine: Engine, policy_id: str, situation: Situation, day: Day, valid
     except EvaluationError as exc:
         return claim, Cell(error=exc.message_zh)
     rules = tuple(r for r in decision["trace"] if isinstance(r, str))
-    return claim, Cell(decision["treatment"], decision["reduction_pp"], decision["route"], tuple(decision["flags"]), rules)
+    left_open = tuple((entry["output"], entry["source"]) for entry in decision.get("undetermined", ()))
+    return claim, Cell(decision["treatment"], decision["reduction_pp"], decision["route"], tuple(decision["flags"]), rules,
+                       undetermined=left_open)

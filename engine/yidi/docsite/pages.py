@@ -34,6 +34,8 @@ class PageContext:
     outcomes: list[Outcome] = field(default_factory=list)
     validity: dict[str, list[facts.Validity]] = field(default_factory=dict)
     handbook: bool = False                       # the hand-written pages are in the site (links to them work)
+    summaries: dict[str, str] = field(default_factory=dict)  # documents that are only summaries (press Q&A) → what they are
+    floor_conflicts: list = field(default_factory=list)       # `floor-conflict` findings of the static checks
 
 
 def namer_for(compiled: CompiledPolicy) -> Namer:
@@ -46,11 +48,13 @@ def rule_link(rule: Rule, here: str, ctx: PageContext) -> str:
     return f"[{code(rule.id)}]({page}#{anchor(rule.id)})"
 
 
-def citation(source) -> str:
+def citation(source, summaries: dict[str, str] | None = None) -> str:
+    """文号 条款：“原文”; a citation of a summary (press Q&A) says so, so its words are not taken for the regulation's."""
     if source is None:
         return "（无出处）"
     says = f"：“{esc(source.says)}”" if source.says else ""
-    return f"{esc(source.document)} {esc(source.clause)}{says}"
+    summary = "（转述，非原文）" if summaries and source.document in summaries else ""
+    return f"{esc(source.document)} {esc(source.clause)}{summary}{says}"
 
 
 def value_cell(value: ParameterValue) -> str:
@@ -64,14 +68,14 @@ def value_cell(value: ParameterValue) -> str:
     return f"**{esc(shown)}**（{value.start.isoformat()} {until}）{marks}"
 
 
-def parameter_cells(param: Parameter | None) -> tuple[str, str]:
+def parameter_cells(param: Parameter | None, summaries: dict[str, str] | None = None) -> tuple[str, str]:
     """(values, sources) for a parameter; a parameter without values says so."""
     if param is None:
         return "—", "—"
     if not param.values:
         return f"未规定（{esc(param.description or '上级文件未给出数值')}）", "—"
     values = "<br>".join(value_cell(v) for v in param.values)
-    sources = "<br>".join(citation(v.source) for v in param.values)
+    sources = "<br>".join(citation(v.source, summaries) for v in param.values)
     return values, sources
 
 
@@ -89,18 +93,31 @@ def region_page(compiled: CompiledPolicy, engine, ctx: PageContext) -> str:
         _rules(compiled, ctx),
         _coverage(compiled, ctx),
         _interpretations(compiled, ctx),
+        _floors(compiled, ctx),
         _tests(compiled, ctx),
     ]
     return "\n".join(p for p in parts if p)
 
 
 def _documents(compiled: CompiledPolicy, ctx: PageContext) -> str:
-    rows = []
+    rows, notes = [], []
     for level in reversed(compiled.layered.chain):
         own = "本级" if level.id == compiled.id else f"继承自 [{esc(ctx.names.get(level.id, level.id))}]({ctx.page_of.get(level.id, '')})"
         for doc in level.documents:
-            rows.append([esc(doc.id), esc(doc.title), esc(doc.issuer or "—"), esc(doc.issued or "—"), esc(doc.in_force or "—"), own])
-    return "## 文件\n\n" + table(["文号", "标题", "发文机关", "印发", "施行", "层级"], rows)
+            title = esc(doc.title) + (" ⚠ 转述" if doc.nature == "summary" else "")
+            rows.append([esc(doc.id), title, esc(doc.issuer or "—"), esc(doc.issued or "—"), esc(doc.in_force or "—"), own])
+            if doc.nature == "summary":
+                notes.append(f"!!! warning \"{esc(doc.id)}：出处是转述，不是文件原文\"\n    {esc(doc.nature_note or '')}。"
+                             "引用它的条款编号和原文摘录都出自这份转述；依据链中这类出处带 `source_nature: summary`。\n")
+    out = ["## 文件\n", table(["文号", "标题", "发文机关", "印发", "施行", "层级"], rows), *notes]
+    for level in compiled.layered.chain:
+        if level.in_force is not None:
+            mark = "（※解释）" if level.in_force.interpretation else ""
+            why = (level.in_force.interpretation or level.in_force.note or "").rstrip("。")
+            reason = f"：{esc(why)}" if why else ""
+            out.append(f"{esc(ctx.names.get(level.id, level.id))}政策的规则自 **{level.in_force.start.isoformat()}**（按结算日期）起适用{mark}"
+                       f"{reason}。此前结算的，只适用上级政策；上级没有规定的输出列为未能确定。\n")
+    return "\n".join(out)
 
 
 def _benefits(compiled: CompiledPolicy) -> str:
@@ -138,7 +155,7 @@ def _filing(compiled: CompiledPolicy, ctx: PageContext) -> str:
     if params:
         rows = []
         for p in params:
-            values, sources = parameter_cells(p)
+            values, sources = parameter_cells(p, ctx.summaries)
             rows.append([esc(p.title), code(p.name), values, sources])
         out.append("### 备案参数\n\n" + table(["参数", "名称", "取值", "依据"], rows))
     retro = facts.retro_rules(compiled)
@@ -170,7 +187,8 @@ def _reductions(compiled: CompiledPolicy, ctx: PageContext) -> str:
            "※ 表示取值依据解释，⚠ 表示示例值。\n"]
     rows = []
     for row in by_treatment:
-        values, sources = parameter_cells(row.parameter) if row.parameter else (esc(row.rule.value.text), citation(row.rule.source))
+        values, sources = (parameter_cells(row.parameter, ctx.summaries) if row.parameter
+                           else (esc(row.rule.value.text), citation(row.rule.source, ctx.summaries)))
         rows.append([glossary.treatment_label(row.treatment), values, sources, rule_link(row.rule, compiled.id, ctx)])
     out.append(table(["待遇标准", "降低百分点", "依据", "规则"], rows) or "本政策没有按待遇标准设定降低幅度的规则。\n")
     if others:
@@ -180,7 +198,7 @@ def _reductions(compiled: CompiledPolicy, ctx: PageContext) -> str:
             shown = render(row.rule.when.text, namer) if row.rule.when else None
             condition = esc(shown.text) if shown and shown.text else code(shown.code) if shown else "总是"
             values, _ = parameter_cells(row.parameter) if row.parameter else (esc(row.rule.value.text), "")
-            rows.append([esc(row.rule.title), condition, values, citation(row.rule.source), rule_link(row.rule, compiled.id, ctx)])
+            rows.append([esc(row.rule.title), condition, values, citation(row.rule.source, ctx.summaries), rule_link(row.rule, compiled.id, ctx)])
         out.append("\n### 其他情形\n\n" + table(["情形", "条件", "降低百分点", "依据", "规则"], rows))
     return "\n".join(out) + "\n"
 
@@ -228,7 +246,7 @@ def _rule_block(rule: Rule, compiled: CompiledPolicy, ctx: PageContext, namer: N
     if rule.effective_from or rule.effective_until:
         lines.append(f"- 适用期间：{number(rule.effective_from) if rule.effective_from else '—'} 至 "
                      f"{number(rule.effective_until) + ' 前' if rule.effective_until else '长期'}")
-    lines.append(f"- 依据：{citation(rule.source)}")
+    lines.append(f"- 依据：{citation(rule.source, ctx.summaries)}")
     if rule.interpretation:
         lines.append(f"- ※ 解释：{esc(rule.interpretation)}")
     code_text = "\n".join(f"{k}: {e.text.strip()}" for k, e in (("when", rule.when), ("value", rule.value)) if e is not None)
@@ -269,6 +287,24 @@ def _interpretations(compiled: CompiledPolicy, ctx: PageContext) -> str:
         rows.append([kind, shown, esc(ctx.names.get(policy_id, policy_id)), esc(text)])
     return ("## 解释\n\n文件没有明确规定、由规则补足的地方。凡据此作出的决定都带有 `interpretation_applied` 标记，"
             "请经办人员确认或更正。\n\n" + table(["类别", "名称", "所属政策", "解释"], rows))
+
+
+def _floors(compiled: CompiledPolicy, ctx: PageContext) -> str:
+    """The floors set above (or here), and the situations where this policy's decisions fall below one."""
+    layered = compiled.layered
+    if not layered.floors:
+        return ""
+    rows = [[code(f.id), esc(f.title), citation(f.source, ctx.summaries), esc(ctx.names.get(f.policy_id, f.policy_id))]
+            for f in layered.floors]
+    out = ["## 保底（上级规定的待遇下限）\n",
+           "决定低于保底时，引擎仍按适用的规则决定，但带 `floor_conflict` 标记并在依据链中指出保底条款；"
+           "`yidi validate` 把这类情形列为“待确认”。\n", table(["保底", "内容", "依据", "规定者"], rows)]
+    conflicts = [c for c in ctx.floor_conflicts if c.file == layered.policy.file]
+    if conflicts:
+        out.append("\n### 与保底相抵触、待确认的规定\n")
+        out += [f"- {esc(c.message_zh)}（`{c.file}:{c.line}`）" for c in conflicts]
+        out.append("")
+    return "\n".join(out)
 
 
 def _tests(compiled: CompiledPolicy, ctx: PageContext) -> str:

@@ -90,8 +90,13 @@ def generate(out: pathlib.Path, policies_root: pathlib.Path, as_of: datetime.dat
     matrix = build_matrix(engine.policies, policies_root, cases, problems)
     ordered = facts.policy_order(engine.policies)
     names = {c.id: c.layered.policy.name for c in ordered}
+    from ..policy.static_checks import check_situations
+
+    summaries = {doc: note for c in ordered for doc, note in c.layered.summaries.items()}
+    floor_conflicts = [d for d in check_situations(engine.policies, engine._evaluator) if d.code == "floor-conflict"]
     ctx = PageContext(as_of, engine.revision, {c.id: f"{c.id}.md" for c in ordered}, names, matrix, outcomes,
-                      {c.id: facts.validities(engine, c.id, as_of) for c in ordered}, handbook is not None)
+                      {c.id: facts.validities(engine, c.id, as_of) for c in ordered}, handbook is not None,
+                      summaries, floor_conflicts)
 
     prepare(out)
     docs = out / "docs"
@@ -164,7 +169,8 @@ def compare_page(engine: Engine, ordered, ctx: PageContext) -> str:
     out = ["# 地区对比\n",
            f"同样的情形交给每个地区的政策决定（参保地为该政策所辖的区划，就医地在外省；入院日期在 {ctx.as_of.isoformat()} 之前几天；"
            "职工医保、三级医院住院）。每格为：待遇标准 / 支付比例降低 / 结算方式。"
-           "政策不能作出决定时，如实写出原因（例如国家基线不规定降低幅度，须由参保地政策规定）。\n",
+           "政策没有规定的输出写“未能确定”，并注明把它留给参保地规定的条款（例如国家基线不规定降低幅度）；"
+           "这是部分决定，不是错误。\n",
            table(header, rows),
            "\n※ 表示决定依据了解释（`interpretation_applied`）。\n",
            "## 备案有效期\n"]
@@ -181,7 +187,12 @@ def _cell(cell) -> str:
     if cell.error:
         return f"无法决定：{esc(cell.error)}"
     mark = " ※" if "interpretation_applied" in cell.flags else ""
-    return (f"{glossary.treatment_label(cell.treatment)}<br>降低 {number(cell.reduction)} 个百分点<br>"
+    left_open = dict(cell.undetermined)
+    if "reduction_pp" in left_open:
+        reduction = f"降低幅度未能确定（由参保地规定：{esc(left_open['reduction_pp'] or '')}）"
+    else:
+        reduction = f"降低 {number(cell.reduction)} 个百分点"
+    return (f"{glossary.treatment_label(cell.treatment)}<br>{reduction}<br>"
             f"{glossary.value_label(cell.route)}{mark}")
 
 

@@ -134,6 +134,8 @@ class _Emitter:
     def emit_Binary(self, node: ast.Binary) -> str:
         if node.op in ("==", "!=") and _is_null(node.right) != _is_null(node.left):
             value = node.left if _is_null(node.right) else node.right
+            if may_be_unknown(self.refs, value):  # `is` cannot notice an Unknown; `==` raises on one
+                return f"({self.emit(value)} {node.op} None)"
             return f"({self.emit(value)} {'is' if node.op == '==' else 'is not'} None)"
         return f"({self.emit(node.left)} {_BINARY[node.op]} {self.emit(node.right)})"
 
@@ -142,6 +144,32 @@ class _Emitter:
 
     def emit_Member(self, node: ast.Member) -> str:  # rejected by the checker
         raise TypeError("member access on an expression is not supported")
+
+
+_PASSING = frozenset({"coalesce", "latest", "earliest"})  # may return one of their arguments untouched
+
+
+def may_be_unknown(refs, node: ast.Node) -> bool:
+    """Can `node` evaluate to a variable's value without operating on it?
+
+    A variable left undetermined holds an `Unknown`, which raises on any
+    operation — but not when merely handed on (`value: other_variable`,
+    `coalesce(v, …)`, `latest([v])`, a branch of `if`) or tested with `is`.
+    The compiler uses this to write `== None` there, and to re-check a
+    variable's value after its rules ran.
+    """
+    if isinstance(node, ast.Path):
+        ref = refs.get(id(node))
+        return ref is not None and ref.kind == "var"
+    if isinstance(node, ast.If):
+        return may_be_unknown(refs, node.then) or may_be_unknown(refs, node.otherwise)
+    if isinstance(node, ast.Call) and node.function in _PASSING:
+        return any(may_be_unknown(refs, a) for a in node.args)
+    if isinstance(node, ast.ListExpr):
+        return any(may_be_unknown(refs, i) for i in node.items)
+    if isinstance(node, ast.Comprehension):
+        return may_be_unknown(refs, node.item)
+    return False
 
 
 def _is_null(node: ast.Node) -> bool:

@@ -99,7 +99,9 @@ def window_end(start: datetime.date, months: Decimal) -> datetime.date:
 
     The day before the same day-of-month N months later; where that month has
     no such day (a window starting 08-31), the window ends on that month's
-    last day, as 民法典 第二百零三条 counts periods without a corresponding date.
+    last day — the month-end rule of 民法典 第二百零二条 (a period counted in
+    months ends on the corresponding day; with no such day, on the month's
+    last day).
     """
     n = int(months)
     index = start.year * 12 + (start.month - 1) + n

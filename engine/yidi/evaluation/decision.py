@@ -16,14 +16,19 @@ more than the rules themselves.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-from ..policy.model import Rule
+from ..policy.decision_model import CARE_ZH, OUTPUT_TITLES, SETTLEMENT_DATE
+from ..policy.model import Citation, Rule
 from ..policy.tree import CompiledPolicy
+from .undetermined import Cause
 
 # The rule that chooses the policy is the national principle itself.
-SELECTION_SOURCE = "医保发〔2022〕22号 六"
-SELECTION_SAYS = "执行参保地规定的基金起付标准、支付比例、最高支付限额等有关政策（就医地目录、参保地政策）"
+SELECTION_CITATION = Citation("医保发〔2022〕22号", "六",
+                              "执行参保地规定的基金起付标准、支付比例、最高支付限额、门诊慢特病病种范围等有关政策。简单地讲就是就医地目录、参保地政策")
+SELECTION_SOURCE = SELECTION_CITATION.label()
+SELECTION_SAYS = SELECTION_CITATION.says
 SELECTION_ID = "yidi.policy-selection"
 
 _HOW_ZH = {
@@ -38,11 +43,23 @@ _Implied = tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], bool]
 _MEMO_LIMIT = 4096  # distinct sets of fired rules remembered per policy, kind and parameter version
 
 
-def describe_value(origin) -> dict[str, Any]:
+def cite(citation, summaries: Mapping[str, str]) -> dict[str, Any]:
+    """A citation for an answer: "source" (文号 条款), and — when the document is only a summary of the
+    regulation (a press Q&A) — "source_nature": "summary" with a note saying so, so nobody takes the
+    quoted words for the regulation's own."""
+    out: dict[str, Any] = {"source": citation.label()}
+    note = summaries.get(citation.document)
+    if note is not None:
+        out["source_nature"] = "summary"
+        out["source_note"] = note
+    return out
+
+
+def describe_value(origin, summaries: Mapping[str, str] = MappingProxyType({})) -> dict[str, Any]:
     """A parameter value with its provenance: value, source, and whether it is illustrative or an interpretation."""
     item: dict[str, Any] = {"value": origin.value}
     if origin.source is not None:
-        item["source"] = origin.source.label()
+        item.update(cite(origin.source, summaries))
     if origin.illustrative:
         item["illustrative"] = True
         if origin.note:
@@ -52,10 +69,11 @@ def describe_value(origin) -> dict[str, Any]:
     return item
 
 
-def _static_entry(rule: Rule, params: frozenset[str], provenance: Mapping[str, Any]) -> dict[str, Any]:
+def _static_entry(rule: Rule, params: frozenset[str], provenance: Mapping[str, Any],
+                  summaries: Mapping[str, str]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "rule": rule.id,
-        "source": rule.source.label(),
+        **cite(rule.source, summaries),
         "says": rule.source.says or rule.title,
         "title": rule.title,
         "variable": rule.sets,
@@ -65,7 +83,7 @@ def _static_entry(rule: Rule, params: frozenset[str], provenance: Mapping[str, A
     }
     if rule.interpretation:
         entry["interpretation"] = rule.interpretation
-    used = [{"name": name, **describe_value(provenance[name])} for name in sorted(params) if name in provenance]
+    used = [{"name": name, **describe_value(provenance[name], summaries)} for name in sorted(params) if name in provenance]
     if used:
         entry["parameters"] = used
     return entry
@@ -75,8 +93,10 @@ class Explainer:
     """What one policy's program, for one parameter version, says about the rules that fire."""
 
     def __init__(self, compiled: CompiledPolicy, kind: str, version: int, revision: str):
-        program = compiled.programs[kind]
+        program = compiled.program(kind, version)
         provenance = compiled.versions.provenance[version]
+        self.version_start = compiled.versions.starts[version]
+        self.settled = SETTLEMENT_DATE[kind]
         policy = compiled.layered.policy
         self.compiled = compiled
         self.kind = kind
@@ -84,7 +104,9 @@ class Explainer:
                              "documents": list(compiled.layered.documents), "revision": revision}
         self.ids = tuple(rule.id for rule in program.rules)
         self.sets = tuple(rule.sets for rule in program.rules)
-        self.entries = tuple(_static_entry(rule, program.rule_params[i], provenance) for i, rule in enumerate(program.rules))
+        summaries = compiled.layered.summaries
+        self.entries = tuple(_static_entry(rule, program.rule_params[i], provenance, summaries)
+                             for i, rule in enumerate(program.rules))
         interpretation, illustrative = set(), set()
         for i, rule in enumerate(program.rules):
             origins = [provenance[name] for name in program.rule_params[i] if name in provenance]
@@ -95,6 +117,7 @@ class Explainer:
         self.interpretation = frozenset(interpretation)
         self.illustrative = frozenset(illustrative)
         self.reads_benefit = frozenset(i for i, reads in enumerate(program.rule_reads_benefit) if reads)
+        self.floors = tuple((floor.id, _floor_entry(floor, summaries)) for floor in program.floors)
         self.fire_order = program.fire_order
         # What a set of fired rules implies (their order, rule ids, provenance flags, whether the benefit
         # table was read) is the same for every claim that fires them; the combinations seen are few.
@@ -110,7 +133,7 @@ class Explainer:
         policy = self.compiled.layered.policy
         return {
             "rule": SELECTION_ID,
-            "source": SELECTION_SOURCE,
+            **cite(SELECTION_CITATION, self.compiled.layered.summaries),
             "says": SELECTION_SAYS,
             "explanation": f"参保地 {d['insured.region']}：{_HOW_ZH[how]}，采用 {policy.name}（{policy.id}，{policy.file}）",
             "variable": "policy",
@@ -151,6 +174,9 @@ class Explainer:
         return flags
 
     def decision(self, d, values, how: str, full: bool) -> dict[str, Any]:
+        undetermined = values["@undetermined"]
+        if undetermined is not None:
+            values = {**values, **dict.fromkeys(undetermined)}  # what is undetermined is answered as null
         _, ids, provenance, reads_benefit = self.implied(values["@fired"])
         trace = self.trace(d, values, how, True) if full else list(ids)
         flags = []
@@ -159,14 +185,24 @@ class Explainer:
         if values["flags.chronic_not_direct"]:
             flags.append("chronic_not_direct")
         benefit = values.get("@benefit")
-        table = benefit["@table"] if benefit is not None else None
+        table = benefit.get("@table") if benefit is not None else None
         if table is not None and reads_benefit:
             if table.illustrative:
                 flags.append("benefit_table_illustrative")
             trace.append(_benefit_entry(table, benefit) if full else table.id)
         if provenance:
             flags += provenance
-        return {
+        if values["@floors"]:
+            self.floor_conflicts(values["@floors"], flags, trace, full)
+        amounts = None
+        if undetermined is None or not {"amounts.deductible", "amounts.fund", "amounts.personal"} <= undetermined.keys():
+            amounts = {
+                "in_scope": d["costs.in_scope"],
+                "deductible": values["amounts.deductible"],
+                "fund": values["amounts.fund"],
+                "personal": values["amounts.personal"],
+            }
+        answer = {
             "claim_id": d["id"],
             "policy": self.policy(),
             "scope": values["scope"],
@@ -176,28 +212,143 @@ class Explainer:
             "catalog": values["catalog"],
             "reduction_pp": values["reduction_pp"],
             "ratio": values["ratio"],
-            "amounts": {
-                "in_scope": d["costs.in_scope"],
-                "deductible": values["amounts.deductible"],
-                "fund": values["amounts.fund"],
-                "personal": values["amounts.personal"],
-            },
+            "amounts": amounts,
             "flags": flags,
             "trace": trace,
         }
+        if undetermined is not None:
+            answer["undetermined"] = self.undetermined(d, values, how, undetermined)
+        return answer
 
     def answer(self, d, values, how: str, full: bool) -> dict[str, Any]:
-        return {
+        undetermined = values["@undetermined"]
+        if undetermined is not None:
+            values = {**values, **dict.fromkeys(undetermined)}
+        validity = None
+        if undetermined is None or not {"validity.start_date", "validity.end_date"} <= undetermined.keys():
+            validity = {"start_date": values["validity.start_date"], "end_date": values["validity.end_date"]}
+        flags, trace = list(self.implied(values["@fired"])[2]), self.trace(d, values, how, full)
+        if values["@floors"]:
+            self.floor_conflicts(values["@floors"], flags, trace, full)
+        answer = {
             "request_id": d["id"],
             "policy": self.policy(),
             "allowed": values["allowed"],
             "earliest_date": values["earliest_date"],
             "reason": values["reason"],
-            "validity": {"start_date": values["validity.start_date"], "end_date": values["validity.end_date"]},
+            "validity": validity,
             "filed_region": values["filed_region"],
-            "flags": list(self.implied(values["@fired"])[2]),
-            "trace": self.trace(d, values, how, full),
+            "flags": flags,
+            "trace": trace,
         }
+        if undetermined is not None:
+            answer["undetermined"] = self.undetermined(d, values, how, undetermined)
+        return answer
+
+    def floor_conflicts(self, broken: int, flags: list[str], trace: list[Any], full: bool) -> None:
+        """Name every floor set above that this decision falls below: flagged, never silently resolved."""
+        flags.append("floor_conflict")
+        for k, (floor_id, entry) in enumerate(self.floors):
+            if broken >> k & 1:
+                trace.append(dict(entry) if full else floor_id)
+
+    # ── what is left undetermined, and why (contract §2.1) ──────────────────
+
+    def undetermined(self, d, values, how: str, found: Mapping[str, tuple[Cause, str | None]]) -> list[dict[str, Any]]:
+        """One entry per undetermined output, in the contract's order: the reason and the clause that leaves it open."""
+        entries = []
+        for name in OUTPUT_TITLES:
+            if name not in found:
+                continue
+            cause, via = found[name]
+            zh, en, source = self.reason(cause, d, how, values)
+            if via is not None and via != name:
+                zh = f"取决于{self.title(via)}（{via}），后者未能确定：{zh}"
+                en = f"depends on {via}, which is undetermined: {en}"
+            entry = {"output": name, "reason": zh, "reason_en": en, "source": source}
+            if via is not None and via != name:
+                entry["via"] = via
+            entries.append(entry)
+        return entries
+
+    def title(self, name: str) -> str:
+        if name in OUTPUT_TITLES:
+            return OUTPUT_TITLES[name]
+        variable = self.compiled.layered.variables.get(name)
+        return variable.title if variable is not None else name
+
+    def reason(self, cause: Cause, d, how: str, values) -> tuple[str, str, str | None]:
+        """(Chinese reason, English reason, clause) for a cause, worded for this document."""
+        layered = self.compiled.layered
+        policy = layered.policy
+        region = d["insured.region"]
+        if cause.kind == "personal_account":
+            return ("以职工医保个人账户支付：统筹基金的起付标准、支付比例、最高支付限额不适用，个人账户支付多少取决于账户余额和"
+                    "参保地的个人账户政策，不在结算申请中",
+                    "paid from the employee's personal account: the pooling fund's deductible, ratio and cap do not apply, and "
+                    "what the account pays depends on its balance and the insured place's rules, which the claim does not carry",
+                    self._source_of("benefit_care", values))
+        if cause.kind == "benefit":
+            source = self._source_of("benefit_care", values)
+            if how == "national":
+                return (f"参保地 {region} 没有政策文件：{CARE_ZH.get(cause.name, cause.name)}的起付标准、支付比例、最高支付限额由参保地规定",
+                        f"no policy for insured region {region}: the insured place sets the {cause.name} deductible, ratio and cap",
+                        source)
+            return (f"{policy.name}政策（{policy.id}）没有{CARE_ZH.get(cause.name, cause.name)}的待遇表（或没有适用于本申请险种、医院等级的行）："
+                    f"起付标准、支付比例、最高支付限额由参保地规定，尚未收录",
+                    f"policy {policy.id} has no {cause.name} benefit table row for this scheme and hospital level: "
+                    f"the insured place sets deductible, ratio and cap, and they are not in the policy tree", source)
+        name = cause.name
+        definitions = layered.inherited_parameters.get(name, ())
+        parameter = layered.parameters.get(name)
+        title = parameter.title if parameter is not None else name
+        day = d[self.settled]
+        left_to = next((p.set_by for p in reversed(definitions) if p.set_by is not None), None)
+        source = left_to.label() if left_to is not None else None
+        starts = [v.start for p in definitions for v in p.values]
+        if how == "national" and not starts:
+            return (f"参保地 {region} 没有政策文件：{title}由参保地规定",
+                    f"no policy for insured region {region}: {name} is set by the insured place", source)
+        if not starts:
+            return (f"{policy.name}政策（{policy.id}）及其上级都没有规定{title}（{name}）",
+                    f"neither policy {policy.id} nor its parents give a value for {name}", source)
+        first = min(starts)
+        if day < first:
+            own = policy.in_force
+            if own is not None and day < own.start:
+                if source is None:
+                    source = own.source.label()
+                return (f"结算日期 {day} 早于{policy.name}政策的施行日期 {own.start}（{own.source.document}）；"
+                        f"此前适用的{policy.name}政策未收录，{title}（{name}）没有取值",
+                        f"settled on {day}, before policy {policy.id} takes effect ({own.start}); the earlier "
+                        f"policy of that place is not in the tree, so {name} has no value", source)
+            return (f"结算日期 {day} 早于{title}（{name}）最早的取值日期 {first}：此前的政策未收录",
+                    f"settled on {day}, before the first value of {name} ({first}): earlier policies are not in the tree", source)
+        return (f"{title}（{name}）在结算日期 {day} 没有生效的取值（取值已失效或有空档）",
+                f"{name} has no value in force on {day} (its values lapsed or have a gap)", source)
+
+    def _source_of(self, variable: str, values) -> str | None:
+        """The clause of the rule that set `variable` in this decision, if one did."""
+        fired = values["@fired"]
+        for i in self.fire_order:
+            if fired >> i & 1 and self.sets[i] == variable:
+                return self.entries[i]["source"]
+        return None
+
+
+def _floor_entry(floor, summaries: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "rule": floor.id,
+        **cite(floor.source, summaries),
+        "says": floor.source.says or floor.title,
+        "title": floor.title,
+        "explanation": (f"本决定低于上级规定的保底（{floor.holds.text.strip()} 不成立）：两处规定相抵触，"
+                        "引擎不作取舍，按所适用的规则作出决定并标记 floor_conflict，须由政策人员确认"),
+        "variable": "floor",
+        "value": False,
+        "file": floor.position.file,
+        "line": floor.position.line,
+    }
 
 
 def _benefit_entry(table, row: Mapping[str, Any]) -> dict[str, Any]:

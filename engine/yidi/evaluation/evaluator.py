@@ -92,30 +92,46 @@ class Evaluator:
         return self.evaluate_flat(self.flatten(doc), trace)
 
     def evaluate_flat(self, d: dict[str, Any], trace: str = FULL) -> dict[str, Any]:
-        kind = d["kind"]
-        key = (d["insured.region"], kind)
+        values, explainer, how = self._run(d)
+        if d["kind"] == CLAIM:
+            return explainer.decision(d, values, how, trace == FULL)
+        return explainer.answer(d, values, how, trace == FULL)
+
+    def _run(self, d: dict[str, Any]) -> tuple[dict[str, Any], Explainer, str]:
+        """Run the program for `d`: its variables, and the explainer and selection that shape the answer."""
+        key = (d["insured.region"], d["kind"])
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = self._route(*key)
-        program, starts, versions, explainers, lookup, how, settled = route
+        programs, starts, versions, explainers, lookup, how, settled = route
         on = d[settled]
         version = bisect.bisect_right(starts, on) - 1
+        program = programs[version]
         try:
             values = program.function(d, versions[version], lookup, on)
         except EvaluationError:
             raise
         except Exception as exc:  # a rule failed at run time: say which one
             raise _runtime_error(program, exc) from exc
-        if kind == CLAIM:
-            return explainers[version].decision(d, values, how, trace == FULL)
-        return explainers[version].answer(d, values, how, trace == FULL)
+        return values, explainers[version], how
+
+    def rules_met(self, raw: Any) -> tuple[dict[str, Any], frozenset[str]]:
+        """For the static checks: the answer (rule ids only) and the ids of the rules that took effect —
+        fired, or met a value the policies leave undetermined (a rule delegating to a lower level)."""
+        d = check_fast(raw)
+        if d is None:
+            d = self.flatten(normalize_document(raw))
+        values, explainer, how = self._run(d)
+        answer = explainer.decision(d, values, how, False) if d["kind"] == CLAIM else explainer.answer(d, values, how, False)
+        touched, ids = values["@touched"], explainer.ids
+        return answer, frozenset(ids[i] for i in range(len(ids)) if touched >> i & 1)
 
     def _route(self, region: str, kind: str) -> tuple:
         """Everything a document of `kind` from `region` needs, looked up once per (region, kind)."""
         compiled, how = self.policies.for_region(region)
         versions = compiled.versions
         explainers = tuple(self._explainers[(compiled.id, kind, v)] for v in range(len(versions.starts)))
-        return (compiled.programs[kind], versions.starts, versions.values, explainers, self._lookups[compiled.id], how,
+        return (compiled.by_version[kind], versions.starts, versions.values, explainers, self._lookups[compiled.id], how,
                 SETTLEMENT_DATE[kind])
 
 

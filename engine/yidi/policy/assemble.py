@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic
 from ..source import Position
-from .model import BenefitTable, Parameter, Policy, Rule, Variable
+from .model import BenefitTable, Floor, Parameter, Policy, Rule, Variable
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,12 @@ class LayeredPolicy:
     variables: Mapping[str, Variable]
     rules: tuple[Rule, ...]
     benefits: tuple[BenefitTable, ...]        # most specific first
+    floors: tuple[Floor, ...] = ()            # set above or here; a lower level cannot remove one
+
+    @property
+    def summaries(self) -> Mapping[str, str]:
+        """Documents of the chain that are summaries (a press Q&A, not the text), each with what it is."""
+        return {doc.id: doc.nature_note or "" for policy in self.chain for doc in policy.documents if doc.nature == "summary"}
 
     @property
     def documents(self) -> tuple[str, ...]:
@@ -81,7 +87,15 @@ def layer(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic])
     variables: dict[str, Variable] = {}
     rules: dict[str, Rule] = {}
     benefits: list[BenefitTable] = []
+    floors: dict[str, Floor] = {}
     for level in chain:
+        for floor in level.floors:
+            if floor.id in floors:
+                first = floors[floor.id]
+                problems.append(_diag("duplicate-floor", f"保底 {floor.id} 已在 {first.policy_id} 中规定：下级不能改写上级的保底",
+                                      f"floor {floor.id} is already set by {first.policy_id}: a lower level cannot redefine it", floor.position))
+                continue
+            floors[floor.id] = floor
         for param in level.parameters:
             earlier = parameters.get(param.name)
             if earlier is not None and earlier.type != param.type:
@@ -111,12 +125,44 @@ def layer(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic])
             rules[rule.id] = rule
         benefits[:0] = level.benefits
     _check_overrides(rules, problems)
-    return LayeredPolicy(policy, chain, parameters, {k: tuple(v) for k, v in history.items()}, variables, tuple(rules.values()), tuple(benefits))
+    return LayeredPolicy(policy, chain, parameters, {k: tuple(v) for k, v in history.items()}, variables, tuple(rules.values()),
+                         tuple(benefits), tuple(floors.values()))
+
+
+def rules_in_force(layered: LayeredPolicy, inactive: frozenset[str]) -> tuple[Rule, ...]:
+    """The layered rules with those of the `inactive` policies (not yet in force) left out.
+
+    Layered as `layer` does — a later level replaces a rule by reusing its id —
+    so where an inactive level replaced a parent's rule, the parent's rule applies.
+    """
+    if not inactive:
+        return layered.rules
+    rules: dict[str, Rule] = {}
+    for level in layered.chain:
+        if level.id in inactive:
+            continue
+        for rule in level.rules:
+            if rule.id in rules and rules[rule.id].policy_id == level.id:
+                continue  # a duplicate id in one file: reported by `layer`
+            rules[rule.id] = rule
+    return tuple(rules.values())
 
 
 def _check_bounds(param: Parameter, definitions: list[Parameter], problems: list[Diagnostic]) -> None:
-    """A value must respect the bounds set at its own level and every level above ("只能收窄")."""
+    """A value must respect the bounds set at its own level and every level above ("只能收窄"),
+    and cite an approval where a level above requires one for changes."""
     for holder in definitions:
+        rule = holder.changes_need_approval
+        if rule is not None and holder.policy_id != param.policy_id:
+            for value in param.values:
+                if value.approval is None:
+                    problems.append(_diag("approval-missing",
+                                          f"参数 {param.name} 由 {param.policy_id} 另定取值，须经上级批准（{rule.label()}"
+                                          f"{'：' + rule.says if rule.says else ''}）：这个取值没有写 approval（批准文件）",
+                                          f"parameter {param.name} is changed by {param.policy_id}, which needs the approval of the level "
+                                          f"above ({rule.label()}): this value cites no approval",
+                                          value.position, "在取值下写 approval: {document: 批准文件文号, clause: …}，并把该文件列入 documents",
+                                          "add approval: {document: …, clause: …} to the value and list that document under documents"))
         bounds = holder.bounds
         if bounds is None:
             continue

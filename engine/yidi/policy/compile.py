@@ -24,11 +24,12 @@ from typing import Any
 from ..diagnostics import Diagnostic
 from ..dsl import functions as library
 from ..dsl.checker import CheckedExpr, Environment, check
-from ..dsl.compiler import ConstantPool, input_name, to_python, variable_name
+from ..dsl.compiler import ConstantPool, input_name, may_be_unknown, to_python, variable_name
 from ..dsl.errors import ExpressionError
 from ..dsl.types import BOOL, NUMBER, STRING, Type
 from ..evaluation.errors import NoApplicableRule, RuleConflict
-from .assemble import LayeredPolicy
+from ..evaluation.undetermined import Undetermined, Unknown, UnknownRow
+from .assemble import LayeredPolicy, rules_in_force
 from .decision_model import BENEFIT_COLUMNS, CLAIM, OUTPUTS, input_types, outputs_for
 
 _OUTPUT_KINDS = {o.name: o.kind for o in OUTPUTS}
@@ -51,12 +52,15 @@ class Program:
     variables: tuple[str, ...]                 # evaluation order
     input_paths: tuple[str, ...]
     source: str
-    function: Any                              # evaluate(d, p, B, on) -> {variable: value, …, "@fired": bit i set if rule i fired}
+    function: Any                              # evaluate(d, p, B, on) -> {variable: value, …, "@fired": bit i set if rule i fired,
+                                               #   "@undetermined": None or {variable: (Cause, via)}}
     line_rules: Mapping[int, int]              # generated line → rule index
     rule_reads_benefit: tuple[bool, ...]       # which rules read the benefit table
     fire_order: tuple[int, ...]                # rule indices in the order the code fires them: the trace's order
     code: Any = None                           # the compiled module code
     constants: tuple = ()                      # values of K0, K1, …
+    floors: tuple = ()                         # the floors checked ("@floors": bit k set if floor k is not met)
+    floor_reads: tuple[frozenset[str], ...] = ()  # the variables each floor's `holds` reads (the rules to point at)
 
     def __reduce__(self):
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in ("function", "code")}
@@ -65,21 +69,33 @@ class Program:
 
 def _restore_program(fields: dict, code_bytes: bytes) -> Program:
     code = marshal.loads(code_bytes)
-    return Program(function=_link(code, fields["constants"], fields["rules"]), code=code, **fields)
+    return Program(function=_link(code, fields["constants"], fields["rules"], fields["line_rules"]), code=code, **fields)
 
 
-def _link(code, constants, rules):
-    namespace = _namespace(constants, rules)
+def _link(code, constants, rules, line_rules):
+    namespace = _namespace(constants, rules, line_rules)
     exec(code, namespace)  # noqa: S102 — our own generated code, built from checked ASTs only
     return namespace["evaluate"]
 
 
-def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]) -> Program | None:
-    """Check and compile `layered` for `kind`; append diagnostics, return None on any error."""
+@dataclass(frozen=True)
+class _EveryValue:
+    """All values a parameter takes at any level and date: what the exclusivity proof must cover."""
+
+    values: tuple
+
+
+def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic],
+                   inactive: frozenset[str] = frozenset()) -> Program | None:
+    """Check and compile `layered` for `kind`; append diagnostics, return None on any error.
+
+    `inactive`: policies of the chain whose rules (and variables) are not yet
+    in force for the dates this program serves (their `in_force` is later).
+    """
     outputs = outputs_for(kind)
     variables: dict[str, Type] = {name: o.type for name, o in outputs.items()}
     for var in layered.variables.values():
-        if var.for_kind == kind:
+        if var.for_kind == kind and var.policy_id not in inactive:
             variables[var.name] = var.type
     inputs = input_types(kind)
     env = Environment(
@@ -89,7 +105,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
         benefit=BENEFIT_COLUMNS if kind == CLAIM else {},
     )
     all_variable_kinds = _OUTPUT_KINDS | {v.name: v.for_kind for v in layered.variables.values()}
-    rules = [r for r in layered.rules if all_variable_kinds.get(r.sets) == kind]
+    rules = [r for r in rules_in_force(layered, inactive) if all_variable_kinds.get(r.sets) == kind]
     before = len(problems)
     for rule in layered.rules:
         if rule.sets not in all_variable_kinds:
@@ -102,13 +118,21 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
         when = _check_expr(rule.when, env, Type(BOOL), problems) if rule.when is not None else None
         value = _check_value(rule, env, variables[rule.sets], problems, when.node if when is not None else None)
         checked.append((when, value))
+    floors = tuple(f for f in layered.floors if f.for_kind == kind)
+    checked_floors = []
+    for floor in floors:
+        when = _check_expr(floor.when, env, Type(BOOL), problems) if floor.when is not None else None
+        holds = _check_expr(floor.holds, env, Type(BOOL), problems, when.node if when is not None else None)
+        checked_floors.append((when, holds))
     if len(problems) > before:
         return None
 
     order = _order(rules, checked, variables, outputs, layered, problems)
     if order is None:
         return None
-    source, pool, line_rules, fire_order = _generate(kind, rules, checked, order, outputs, inputs, layered.parameters)
+    every_value = {name: _EveryValue(tuple(v for d in definitions for v in d.values))
+                   for name, definitions in layered.inherited_parameters.items()}
+    source, pool, line_rules, fire_order = _generate(kind, rules, checked, order, outputs, inputs, every_value, checked_floors)
     code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
     constants = tuple(pool.values)
     params_used = tuple(
@@ -116,7 +140,8 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     )
     reads_benefit = tuple(any(isinstance(c, CheckedExpr) and _reads_benefit(c) for c in pair) for pair in checked)
     return Program(kind, layered.policy.id, tuple(rules), params_used, tuple(order), tuple(inputs), source,
-                   _link(code, constants, tuple(rules)), line_rules, reads_benefit, fire_order, code, constants)
+                   _link(code, constants, tuple(rules), line_rules), line_rules, reads_benefit, fire_order, code, constants,
+                   floors, tuple(frozenset(holds.variables_used) for _, holds in checked_floors))
 
 
 def _at(position, code, zh, en, help_zh=None, help_en=None) -> Diagnostic:
@@ -204,14 +229,22 @@ def _order(rules, checked, variables, outputs, layered, problems) -> list[str] |
     return order
 
 
-def _generate(kind, rules, checked, order, outputs, inputs, params):
+def _generate(kind, rules, checked, order, outputs, inputs, params, floors=()):
     """Write the policy's function. Per variable: each rule's condition, then
     the Catala-style choice. Cheap shapes get cheap code: a variable set by one
     unconditional rule is a plain assignment, the first candidate cannot
     conflict with an earlier one, and literal values are compared directly.
+
+    Each variable's rules run inside `try`: reading a parameter with no value
+    in force, a missing benefit table, or an undetermined variable raises
+    `Undetermined`, and the variable becomes an `Unknown` (its fired bits are
+    cleared and it is noted in `u`, returned as "@undetermined"). Which rule
+    met the gap depends on the order conditions are evaluated (chains stop
+    early), so it stays out of the answer: "@touched" keeps it for the
+    static checks, which count such a rule as taking effect.
     """
     pool = ConstantPool()
-    lines = ["def evaluate(d, p, B, on):", "    m = 0"]
+    lines = ["def evaluate(d, p, B, on):", "    m = 0", "    t = 0", "    u = None"]
     fire_order: list[int] = []  # rule indices in the order the code can fire them
     line_rules: dict[int, int] = {}
     by_variable: dict[str, list[int]] = {}
@@ -225,8 +258,10 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
         if path in read:
             lines.append(f"    {input_name(path)} = d[{path!r}]")
 
+    indent = "    "
+
     def emit(text: str, rule_index: int | None = None) -> None:
-        lines.append("    " + text)
+        lines.append(indent + text)
         if rule_index is not None:
             line_rules[len(lines)] = rule_index
 
@@ -240,6 +275,13 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
         conditions = {i: _condition_code(rules[i], checked[i][0], pool) for i in indices}
         exceptions = _exceptions(indices, rules, ids)
         chain = chain_order(indices, rules, whens, exceptions, params) if indices else None
+        reads_unknown = any(_may_pass_unknown(checked[i][1]) for i in indices)
+        guarded = name == "benefit_care" or any(  # only what reads a parameter, a variable or the table can be undetermined
+            isinstance(c, CheckedExpr) and any(ref.kind in ("param", "var", "benefit") for ref in c.refs.values())
+            for i in indices for c in checked[i])
+        if guarded:
+            emit("try:")
+            indent = "        "
         if len(indices) == 1 and conditions[indices[0]] is None:
             i = indices[0]
             emit(f"{local} = {_value_code(checked[i][1], pool)}; m |= 1 << {i}", i)
@@ -277,14 +319,35 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
                     emit(f"    {local} = x; w = {i}; m |= 1 << {i}", i)
                 fire_order.append(i)
             emit(f"if w < 0: {fallback}")
+        if reads_unknown:  # a value passed on unchanged (`value: other_variable`, coalesce, latest) may be an Unknown
+            emit(f"if {local}.__class__ is U: raise {local}.error()")
         if name == "benefit_care" and kind == CLAIM:
             emit(f"b = B(d, {local})")
+        if guarded:
+            indent = "    "
+            mask = sum(1 << i for i in indices)
+            emit("except Undetermined as e:")  # no rule of it fired; which one met the gap goes to `t`, for the static checks
+            emit(f"    {local} = U(e.cause, {name!r}); m &= {~mask}; t |= culprit(e, {mask})")
+            emit(f"    u = {{}} if u is None else u; u[{name!r}] = (e.cause, e.via)")
+            if name == "benefit_care" and kind == CLAIM:
+                emit("    b = UR(e.cause)")
+    emit("f = 0")  # floors: a floor that cannot be checked (undetermined) is not reported as broken
+    for k, (when, holds) in enumerate(floors):
+        test = f"not {to_python(holds, pool)}" if when is None else f"{to_python(when, pool)} and not {to_python(holds, pool)}"
+        emit("try:")
+        emit(f"    if {test}: f |= {1 << k}")
+        emit("except Undetermined: pass")
     returned = ", ".join(f"{name!r}: {variable_name(name)}" for name in order)
     if kind == CLAIM and "benefit_care" in order:
         returned += ", '@benefit': b"
-    emit(f"return {{{returned}, '@fired': m}}")
+    emit(f"return {{{returned}, '@fired': m, '@undetermined': u, '@floors': f, '@touched': t}}")
     source = "\n".join(lines) + "\n"
     return source, pool, line_rules, tuple(fire_order)
+
+
+def _may_pass_unknown(value) -> bool:
+    """Can this rule value hand on another variable's value unchanged (so an Unknown without raising)?"""
+    return isinstance(value, CheckedExpr) and may_be_unknown(value.refs, value.node)
 
 
 def _condition_lines(indices, rules, checked, conditions, pool: ConstantPool) -> list[tuple[str, int]]:
@@ -376,8 +439,9 @@ def _literal_code(value, pool: ConstantPool) -> str:
     return pool.name(Decimal(str(value)))
 
 
-def _namespace(constants, rules) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__builtins__": {}, "Decimal": Decimal, "HALF_UP": ROUND_HALF_UP}
+def _namespace(constants, rules, line_rules) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__builtins__": {}, "Decimal": Decimal, "HALF_UP": ROUND_HALF_UP,
+                                 "Undetermined": Undetermined, "U": Unknown, "UR": UnknownRow}
     for i, value in enumerate(constants):
         namespace[f"K{i}"] = value
     for name, function in library.FUNCTIONS.items():
@@ -398,6 +462,16 @@ def _namespace(constants, rules) -> dict[str, Any]:
             f"no rule gives {variable} a value: the policy does not cover this case",
         )
 
+    def culprit(error, mask):
+        """The bit (within `mask`) of the rule whose line met the undetermined value, or 0."""
+        rule, tb = -1, error.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.startswith("<yidi:"):
+                rule = line_rules.get(tb.tb_lineno, rule)
+            tb = tb.tb_next
+        return (1 << rule) & mask if rule >= 0 else 0
+
     namespace["conflict"] = conflict
     namespace["missing"] = missing
+    namespace["culprit"] = culprit
     return namespace

@@ -64,6 +64,11 @@ OUTPUTS: tuple[Output, ...] = (
     Output("filed_region", FILING_REQUEST, T_STRING.as_optional(), "备案登记的就医地区划", None),
 )
 
+# Every output by name, in the contract's order, with its Chinese title (for messages and `undetermined`).
+OUTPUT_TITLES: Mapping[str, str] = MappingProxyType({o.name: o.title_zh for o in OUTPUTS})
+
+CARE_ZH = {"inpatient": "住院", "outpatient": "普通门诊", "chronic_outpatient": "门诊慢特病", "pharmacy": "定点药店购药"}
+
 # Columns of a benefit-table row as rules read them (`benefit.ratio`).
 BENEFIT_COLUMNS = {
     "deductible": T_NUMBER.as_optional(),

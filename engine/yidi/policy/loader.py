@@ -20,8 +20,14 @@ from ..schema_check import check_against_schema
 from ..source import LocatedDocument, Position, load_yaml_file
 from .model import (
     FixedPosition,
-    BenefitRow, BenefitTable, Bounds, Citation, Document, ExpressionText, Parameter, ParameterValue, Policy, Rule, Variable,
+    BenefitRow, BenefitTable, Bounds, Citation, Document, ExpressionText, Floor, InForce, Parameter, ParameterValue, Policy,
+    Rule, Variable,
 )
+from ..dsl.types import T_DATE
+
+# Parameters named `in_force.<policy id>` are made from a policy's `in_force:` block; nobody declares them.
+IN_FORCE_PREFIX = "in_force."
+
 
 
 @functools.lru_cache(maxsize=4)
@@ -77,18 +83,42 @@ class _Builder:
     def policy(self) -> Policy:
         data = self.data
         documents = tuple(
-            Document(d["id"], d["title"], d.get("issuer"), d.get("issued"), d.get("in_force")) for d in data.get("documents", ())
+            Document(d["id"], d["title"], d.get("issuer"), d.get("issued"), d.get("in_force"), d.get("nature"), d.get("nature_note"))
+            for d in data.get("documents", ())
         )
-        parameters = tuple(self.parameter(name, raw) for name, raw in (data.get("parameters") or {}).items())
+        in_force = self.in_force(data.get("in_force"))
+        parameters = [self.parameter(name, raw) for name, raw in (data.get("parameters") or {}).items()]
+        if in_force is not None:
+            parameters.append(self.in_force_parameter(in_force))
         variables = tuple(self.variable(name, raw) for name, raw in (data.get("variables") or {}).items())
         benefits = tuple(self.benefit(i, raw) for i, raw in enumerate(data.get("benefits") or ()))
-        rules = tuple(self.rule(i, raw) for i, raw in enumerate(data.get("rules") or ()))
+        rules = tuple(self.rule(i, raw, in_force) for i, raw in enumerate(data.get("rules") or ()))
         return Policy(
             id=self.id, region=data["region"], name=data["name"], extends=data.get("extends"), documents=documents,
             parameters=tuple(p for p in parameters if p), variables=tuple(v for v in variables if v),
             benefits=benefits, rules=rules, file=self.doc.file, position=self.at(),
-            extends_position=self.at("extends") if "extends" in data else None,
+            extends_position=self.at("extends") if "extends" in data else None, in_force=in_force,
+            floors=tuple(self.floor(i, raw) for i, raw in enumerate(data.get("floors") or ())),
         )
+
+    def floor(self, index: int, raw: dict) -> Floor:
+        base = ("floors", index)
+        return Floor(raw["id"], raw["title"], raw["for"],
+                     self.expression((*base, "when"), raw["when"]) if raw.get("when") is not None else None,
+                     self.expression((*base, "holds"), raw["holds"]), _citation(raw["source"]), self.id, self.doc.at(base))
+
+    def in_force(self, raw: dict | None) -> InForce | None:
+        if raw is None:
+            return None
+        return InForce(_date(raw["from"]), _citation(raw["source"]), raw.get("interpretation"), raw.get("note"),
+                       self.at("in_force"))
+
+    def in_force_parameter(self, in_force: InForce) -> Parameter:
+        """`in_force.<id>`: the date this policy's rules apply from, readable by its (and its children's) rules."""
+        value = ParameterValue(in_force.start, None, in_force.start, in_force.source, False, in_force.note,
+                               in_force.interpretation, in_force.position)
+        return Parameter(IN_FORCE_PREFIX + self.id, f"{self.data['name']}政策施行日期", T_DATE, "date", (value,), None,
+                         self.id, in_force.position, "本政策文件的规则自此日期（按结算日期）起适用；取自 in_force。")
 
     def expression(self, path: tuple, raw: Any) -> ExpressionText:
         position = self.doc.at(path)
@@ -100,16 +130,21 @@ class _Builder:
         locate = node.offset_position if node is not None else FixedPosition(position)
         return ExpressionText(str(raw), position, locate)
 
-    def rule(self, index: int, raw: dict) -> Rule:
+    def rule(self, index: int, raw: dict, in_force: InForce | None) -> Rule:
         base = ("rules", index)
         effective = raw.get("effective") or {}
+        effective_from = _date(effective["from"]) if effective.get("from") else None
+        if in_force is not None and effective_from is not None and effective_from < in_force.start:
+            self.error((*base, "effective", "from"), "rule-before-in-force",
+                       f"规则 {raw['id']} 的生效日期 {effective_from} 早于本政策的施行日期 {in_force.start}（in_force）",
+                       f"rule {raw['id']} takes effect on {effective_from}, before the policy's in_force date {in_force.start}")
         return Rule(
             id=raw["id"], title=raw["title"], sets=raw["sets"],
             when=self.expression((*base, "when"), raw["when"]) if raw.get("when") is not None else None,
             value=self.expression((*base, "value"), raw["value"]),
             overrides=tuple(raw.get("overrides") or ()),
             source=_citation(raw["source"]), interpretation=raw.get("interpretation"),
-            effective_from=_date(effective["from"]) if effective.get("from") else None,
+            effective_from=effective_from,
             effective_until=_date(effective["until"]) if effective.get("until") else None,
             policy_id=self.id, position=self.doc.at(base),
             overrides_positions=tuple(self.doc.at((*base, "overrides", j)) for j in range(len(raw.get("overrides") or ()))),
@@ -117,6 +152,10 @@ class _Builder:
 
     def parameter(self, name: str, raw: dict) -> Parameter | None:
         base = ("parameters", name)
+        if name.startswith(IN_FORCE_PREFIX):
+            self.error(base, "reserved-name", f"参数名 {name} 以 in_force. 开头：这类参数由政策的 in_force 自动生成，不能另行声明",
+                       f"parameter {name} starts with in_force.: such parameters come from a policy's in_force block")
+            return None
         type_ = parse_type_name(raw["type"])
         values = []
         for j, item in enumerate(raw["values"]):
@@ -128,6 +167,7 @@ class _Builder:
                 start=_date(item["from"]), until=_date(item["until"]) if item.get("until") else None, value=converted,
                 source=_citation(item.get("source")), illustrative=bool(item.get("illustrative", False)),
                 note=item.get("note"), interpretation=item.get("interpretation"), position=self.doc.at(vpath),
+                approval=_citation(item.get("approval")),
             ))
         bounds_raw = raw.get("bounds")
         bounds = None
@@ -137,7 +177,8 @@ class _Builder:
                 Decimal(bounds_raw["max"]) if bounds_raw.get("max") is not None else None,
                 _citation(bounds_raw.get("source")),
             )
-        return Parameter(name, raw["title"], type_, raw["type"], tuple(values), bounds, self.id, self.doc.key_at(base), raw.get("description"))
+        return Parameter(name, raw["title"], type_, raw["type"], tuple(values), bounds, self.id, self.doc.key_at(base),
+                         raw.get("description"), _citation(raw.get("set_by")), _citation(raw.get("changes_need_approval")))
 
     def convert(self, value: Any, type_name: str, path: tuple) -> Any:
         """Parameter value as the type says, or _BAD after reporting why not."""

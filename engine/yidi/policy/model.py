@@ -35,6 +35,23 @@ class Document:
     issuer: str | None = None
     issued: str | None = None
     in_force: str | None = None
+    nature: str | None = None        # None: the document itself; "summary": a press summary or Q&A about it
+    nature_note: str | None = None   # what the summary is, in one sentence (shown with every citation of it)
+
+
+@dataclass(frozen=True)
+class InForce:
+    """From when a policy file's rules apply (by settlement date), and what that date rests on.
+
+    The date is also readable in expressions as the parameter `in_force.<policy id>`,
+    with the same source and interpretation, so transition rules compare filing dates with it.
+    """
+
+    start: datetime.date
+    source: Citation
+    interpretation: str | None
+    note: str | None
+    position: Position
 
 
 class FixedPosition:
@@ -85,6 +102,7 @@ class ParameterValue:
     note: str | None
     interpretation: str | None
     position: Position
+    approval: Citation | None = None   # the approval by the level above, where that level requires one
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,8 @@ class Parameter:
     policy_id: str
     position: Position
     description: str | None = None
+    set_by: Citation | None = None   # the clause that leaves the value to a lower level (named when it is undetermined)
+    changes_need_approval: Citation | None = None  # a lower level's values must each cite an approval
 
 
 @dataclass(frozen=True)
@@ -142,6 +162,25 @@ class BenefitTable:
 
 
 @dataclass(frozen=True)
+class Floor:
+    """A level a decision may not fall below, set by this policy for itself and every level under it.
+
+    Where `when` holds and `holds` does not, the decision carries the flag
+    `floor_conflict` and the trace names the floor; `yidi validate` lists such
+    situations for an officer to confirm. It never changes a decision.
+    """
+
+    id: str
+    title: str
+    for_kind: str
+    when: ExpressionText | None
+    holds: ExpressionText
+    source: Citation
+    policy_id: str
+    position: Position
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     region: str
@@ -155,3 +194,5 @@ class Policy:
     file: str
     position: Position
     extends_position: Position | None = None
+    in_force: InForce | None = None
+    floors: tuple[Floor, ...] = ()

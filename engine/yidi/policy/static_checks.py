@@ -141,12 +141,14 @@ def _variations(base: dict, places: dict[str, str]) -> Iterator[tuple[str, dict]
 
     for kind in ("outpatient", "chronic_outpatient", "pharmacy"):
         yield variant(f"{kind}", visit__kind=kind)
+    for kind in ("outpatient", "pharmacy"):
+        yield variant(f"{kind}，个人账户支付", visit__kind=kind, visit__payment_source="personal_account")
     for disease in ("hypertension", "copd", "parkinsons"):
         for place in ("cross", "intra"):
             desc, claim = variant(f"门诊慢特病 {disease}，{place}", visit__kind="chronic_outpatient", visit__chronic_disease=disease)
             claim["visit"]["region"] = places[place]
             yield desc, claim
-    for trauma in ("no_third_party", "third_party"):
+    for trauma in ("no_third_party", "third_party", "third_party_unpaid"):
         yield variant(f"外伤 {trauma}", visit__trauma=trauma)
         yield variant(f"外伤 {trauma}，急诊", visit__trauma=trauma, visit__emergency=True)
     yield variant("门诊慢特病，非联网", visit__kind="chronic_outpatient", visit__chronic_disease="hypertension", visit__networked=False)
@@ -158,6 +160,12 @@ def _variations(base: dict, places: dict[str, str]) -> Iterator[tuple[str, dict]
                                                                       "end_date": "2025-12-31"}.items()})
     yield variant("备案开始日在入院后、出院前", **{f"filing__{k}": v for k, v in {**cross_filing, "type": "other_temporary",
                                                                           "start_date": "2025-06-15", "filed_on": "2025-06-15"}.items()})
+    for basis in ("materials", "commitment"):
+        desc, claim = variant(f"跨省长期居住备案（{basis}），回参保地住院",
+                              **{f"filing__{k}": v for k, v in {**cross_filing, "basis": basis, "start_date": "2025-05-01",
+                                                               "filed_on": "2025-05-01"}.items()})
+        claim["visit"]["region"] = places["local"]
+        yield desc, claim
     yield variant("跨年度住院", visit__admission_date="2025-12-20", visit__discharge_date="2026-01-05")
     yield variant("急诊抢救无效死亡", visit__kind="outpatient", visit__emergency=True, visit__died_after_emergency=True)
     yield variant("出院自费结算", visit__self_paid=True)
@@ -175,34 +183,84 @@ def _variations(base: dict, places: dict[str, str]) -> Iterator[tuple[str, dict]
         yield variant(f"{ftype} 早已备案", **{f"filing__{k}": v for k, v in old.items()})
         supplemented = {"type": ftype, "basis": "commitment", "region": places["local"], "start_date": "2025-01-01",
                         "filed_on": "2025-01-01", "supplemented_on": "2025-03-01"}
-        desc, claim = variant(f"{ftype} 承诺制已补充，回参保地", **{f"filing__{k}": v for k, v in supplemented.items()})
-        claim["visit"]["region"] = places["local"]
-        yield desc, claim
+        for desc, changes in ((f"{ftype} 承诺制已补充，回参保地", {}),
+                              (f"{ftype} 承诺制住院期间补充，回参保地", {"supplemented_on": (ADMISSION + datetime.timedelta(days=3)).isoformat()}),
+                              (f"{ftype} 承诺制未补充、2024年办理，回参保地", {"supplemented_on": None, "start_date": "2024-06-01",
+                                                                        "filed_on": "2024-06-01"})):
+            desc, claim = variant(desc, **{f"filing__{k}": v for k, v in {**supplemented, **changes}.items()})
+            claim["visit"]["region"] = places["local"]
+            yield desc, claim
+
+
+# Cancelled commitment filings a request may carry: one made before 2025 (transition clauses), one made in 2025.
+_HISTORIES = (
+    ("2023年办理、2024年取消的承诺制备案", [{"type": "long_term_resident", "basis": "commitment", "start_date": "2023-01-01",
+                                      "cancelled_on": "2024-10-01"}]),
+    ("2025年办理、2025年取消的承诺制备案", [{"type": "long_term_resident", "basis": "commitment", "start_date": "2025-01-02",
+                                      "cancelled_on": "2025-03-01"}]),
+)
 
 
 def requests(insured: str) -> Iterator[tuple[str, dict]]:
     places = _places(insured)
-    for ftype, basis, action, months, supplemented, costs in itertools.product(
-            FILING_TYPES, ("materials", "commitment"), ("file", "change", "cancel"), (3, 7, 30), (False, True), (False, True)):
+    # The transition clauses only concern long-term commitment filings: only those get the other histories and dates.
+    combos = [(*base, _HISTORIES[0], "2025-01-10") for base in itertools.product(
+        FILING_TYPES, ("materials", "commitment"), ("file", "change", "cancel"), (3, 7, 30), (False, True), (False, True))]
+    combos += [(ftype, "commitment", action, months, supplemented, costs, history, filed)
+               for ftype, action, months, supplemented, costs, (history, filed) in itertools.product(
+                   FILING_TYPES[:3], ("file", "change", "cancel"), (3, 7, 30), (False, True), (False, True),
+                   ((_HISTORIES[1], "2025-01-10"), (_HISTORIES[0], "2024-11-10")))]
+    for ftype, basis, action, months, supplemented, costs, (history_desc, history), filed in combos:
         on = datetime.date(2025, 1, 10) + datetime.timedelta(days=30 * months)
-        current = {"type": ftype, "basis": basis, "region": places["cross"], "start_date": "2025-01-10", "filed_on": "2025-01-10",
+        current = {"type": ftype, "basis": basis, "region": places["cross"], "start_date": filed, "filed_on": filed,
                    "costs_in_filed_place": costs}
         if supplemented and basis == "commitment":
             current["supplemented_on"] = "2025-02-01"
         request = {"kind": "filing_request", "id": "S", "insured": {"region": insured, "scheme": "employee"},
-                   "action": action, "on": on.isoformat(),
-                   "history": [{"type": "long_term_resident", "basis": "commitment", "start_date": "2023-01-01", "cancelled_on": "2024-10-01"}]}
+                   "action": action, "on": on.isoformat(), "history": history}
         if action != "file":
             request["current"] = current
         if action != "cancel":
             for region in (places["cross"], "110105", "460100", "660000", places["intra"]):
-                yield (f"{action} {ftype}/{basis} 于第 {months} 个月，就医地 {region}",
+                yield (f"{action} {ftype}/{basis} 于第 {months} 个月，就医地 {region}，历史：{history_desc}，现备案办理于 {filed}",
                        {**request, "new": {"type": ftype, "basis": basis, "region": region, "start_date": (on - datetime.timedelta(days=10)).isoformat()}})
             yield (f"{action} {ftype}/{basis} 于第 {months} 个月，写明结束日期",
                    {**request, "new": {"type": ftype, "basis": basis, "region": places["cross"], "start_date": on.isoformat(),
                                        "end_date": (on + datetime.timedelta(days=400)).isoformat()}})
         else:
             yield f"{action} {ftype}/{basis} 于第 {months} 个月", request
+
+
+def _floor_findings(compiled: CompiledPolicy, document: dict, answer: dict, description: str, defined: dict,
+                    reported: set) -> list[Diagnostic]:
+    """A decision below a floor set above: point at the rule that set what the floor reads, cite both clauses.
+
+    Reported once per (policy, floor, rule) as "to confirm": the two texts conflict, only an officer can settle it.
+    """
+    kind = document.get("kind", "claim")
+    program = compiled.programs[kind]
+    out = []
+    trace = answer["trace"]
+    for floor, reads in zip(program.floors, program.floor_reads):
+        if floor.id not in trace:
+            continue
+        for rule_id in trace:
+            rule = defined.get(rule_id)
+            if rule is None or rule.sets not in reads or rule.policy_id == floor.policy_id:
+                continue
+            key = ("floor", compiled.id, floor.id, rule.id)
+            if key in reported:
+                continue
+            reported.add(key)
+            out.append(_at(rule.position, "confirm", "floor-conflict",
+                           f"政策 {compiled.id}：规则 {rule.id}（{rule.source.label()}：{rule.source.says or rule.title}）"
+                           f"使决定低于上级保底 {floor.id}（{floor.source.label()}：{floor.source.says or floor.title}），"
+                           f"{floor.holds.text.strip()} 不成立。情形：{description}。引擎按适用的规则决定并标记 floor_conflict；"
+                           f"两处规定相抵触，须由政策人员确认",
+                           f"policy {compiled.id}: rule {rule.id} ({rule.source.label()}) takes the decision below floor {floor.id} "
+                           f"({floor.source.label()}): {floor.holds.text.strip()} does not hold. Situation: {description}. "
+                           f"Decisions are flagged floor_conflict; an officer must confirm which text prevails"))
+    return out
 
 
 def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
@@ -217,7 +275,7 @@ def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
                 defined.setdefault(rule.id, rule)
         for description, document in itertools.chain(claims(insured), requests(insured)):
             try:
-                answer = evaluator.evaluate(document, "ids")
+                answer, touched = evaluator.rules_met(document)
             except RuleConflict as exc:
                 key = ("conflict", compiled.id, exc.rules)
                 if key not in reported:
@@ -242,6 +300,9 @@ def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
                 continue
             if answer["policy"]["id"] == compiled.id:
                 fired.update(entry for entry in answer["trace"] if isinstance(entry, str))
+                fired.update(touched)
+                if "floor_conflict" in answer["flags"]:
+                    found += _floor_findings(compiled, document, answer, description, defined, reported)
     for rule_id, rule in defined.items():
         if rule_id not in fired:
             found.append(_at(rule.position, "warning", "never-fires",

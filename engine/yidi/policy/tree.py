@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic, DiagnosticError, sort_diagnostics
+from ..evaluation.undetermined import Cause, Undetermined, UnknownRow
 from .assemble import LayeredPolicy, chain_of, layer
 from .compile import Program, compile_policy
-from .decision_model import KINDS
-from .model import BenefitTable, ParameterValue, Policy
+from .decision_model import CARE_KINDS, KINDS
+from .model import BenefitTable, Parameter, ParameterValue, Policy
 
 POLICY_FILE = "policy.yaml"
 
@@ -41,37 +42,52 @@ class ParameterVersions:
     @classmethod
     def build(cls, layered: LayeredPolicy) -> ParameterVersions:
         edges = {datetime.date.min}
-        for param in layered.parameters.values():
-            for v in param.values:
-                edges.add(v.start)
-                if v.until is not None:
-                    edges.add(v.until)
+        for definitions in layered.inherited_parameters.values():
+            for param in definitions:
+                for v in param.values:
+                    edges.add(v.start)
+                    if v.until is not None:
+                        edges.add(v.until)
         starts = tuple(sorted(edges))
         values, provenance = [], []
         for start in starts:
             current: dict[str, Any] = {}
             origin: dict[str, ParameterValue] = {}
-            for name, param in layered.parameters.items():
-                for v in param.values:
-                    if v.start <= start and (v.until is None or start < v.until):
-                        current[name] = v.value
-                        origin[name] = v
-                        break
+            for name, definitions in layered.inherited_parameters.items():
+                found = value_in_force(definitions, start)
+                if found is not None:
+                    current[name] = found.value
+                    origin[name] = found
             values.append(_MissingAware(current))
             provenance.append(origin)
         return cls(starts, tuple(values), tuple(provenance))
 
 
+def value_in_force(definitions: tuple[Parameter, ...], day: datetime.date) -> ParameterValue | None:
+    """The value of a parameter in force on `day`, given its definitions national first.
+
+    The most specific level that gives values decides. Before that level's
+    first date, the level above still applies (a province's notice replaces
+    the national values only from the day it takes effect); after its first
+    date, a gap or a lapse at that level is not filled from above — the
+    static checks report those.
+    """
+    for param in reversed(definitions):
+        if not param.values:
+            continue  # this level only declares (or bounds) the parameter
+        for v in param.values:
+            if v.start <= day and (v.until is None or day < v.until):
+                return v
+        if day >= min(v.start for v in param.values):
+            return None
+    return None
+
+
 class _MissingAware(dict):
-    """A parameter dict whose missing keys raise a clear, positioned error."""
+    """Parameter values in force; reading one with no value makes the reading rule's variable undetermined."""
 
     def __missing__(self, name: str):
-        from ..evaluation.errors import MissingParameterValue
-
-        raise MissingParameterValue(
-            f"参数 {name} 在结算日期没有生效的取值（检查 values 的 from/until 是否覆盖该日期）",
-            f"parameter {name} has no value in force on the settlement date", where=(name,),
-        )
+        raise Undetermined(Cause("parameter", name))
 
 
 @dataclass(frozen=True)
@@ -92,13 +108,17 @@ class BenefitLookup:
         return cls(rows)
 
     def function(self):
+        """lookup(d, care) → the row, or an UnknownRow (reading it makes the reader undetermined) when there is none."""
         rows = self.rows
-        empty = {"deductible": None, "ratio": None, "cap": None, "@table": None}
+        unknown = {care: UnknownRow(Cause("benefit", care)) for care in CARE_KINDS}
+        personal_account = {care: UnknownRow(Cause("personal_account", care)) for care in CARE_KINDS}
 
-        def lookup(d: Mapping[str, Any], care: str) -> dict[str, Any]:
+        def lookup(d: Mapping[str, Any], care: str):
+            if d["visit.payment_source"] == "personal_account":  # not a pooling-fund settlement: no table applies
+                return personal_account[care]
             scheme = d["insured.scheme"]
             hit = rows.get((scheme, care, d["visit.hospital_level"])) or rows.get((scheme, care, None))
-            return hit[0] if hit else empty
+            return hit[0] if hit else unknown[care]
 
         return lookup
 
@@ -106,9 +126,18 @@ class BenefitLookup:
 @dataclass(frozen=True)
 class CompiledPolicy:
     layered: LayeredPolicy
-    programs: Mapping[str, Program]
+    programs: Mapping[str, Program]           # per kind: the program with every rule in force (the newest)
     versions: ParameterVersions
     benefits: BenefitLookup
+    by_version: Mapping[str, tuple[Program, ...]] = None  # per kind, the program for each parameter version
+
+    def program(self, kind: str, version: int) -> Program:
+        """The program deciding `kind` documents settled in parameter version `version`.
+
+        A policy with `in_force` has its rules only from that date: before it,
+        the program holds just its ancestors' rules (see `rules_in_force`).
+        """
+        return self.by_version[kind][version]
 
     @property
     def id(self) -> str:
@@ -195,14 +224,21 @@ def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
             continue
         layered = layer(policy, chain, problems)
         _check_citations(layered, problems)
-        programs = {}
-        for kind in KINDS:
-            program = compile_policy(layered, kind, problems)
-            if program is not None:
-                programs[kind] = program
-        if len(programs) == len(KINDS):
-            compiled[policy.id] = CompiledPolicy(layered, programs, ParameterVersions.build(layered),
-                                                 BenefitLookup.build(layered.benefits))
+        versions = ParameterVersions.build(layered)
+        inactive_by_version = [frozenset(p.id for p in chain if p.in_force is not None and p.in_force.start > start)
+                               for start in versions.starts]
+        epochs: dict[frozenset[str], dict[str, Program]] = {}
+        for inactive in sorted(set(inactive_by_version), key=len):  # all rules in force first
+            programs = {}
+            for kind in KINDS:
+                program = compile_policy(layered, kind, problems, inactive)
+                if program is not None:
+                    programs[kind] = program
+            epochs[inactive] = programs
+        if all(len(programs) == len(KINDS) for programs in epochs.values()):
+            newest = epochs[min(epochs, key=len)]
+            by_version = {kind: tuple(epochs[inactive][kind] for inactive in inactive_by_version) for kind in KINDS}
+            compiled[policy.id] = CompiledPolicy(layered, newest, versions, BenefitLookup.build(layered.benefits), by_version)
     if problems:
         raise DiagnosticError(sort_diagnostics(_dedupe(problems)))
     return PolicySet(root, compiled, by_region, digest.hexdigest()[:16])
@@ -230,6 +266,10 @@ def _check_citations(layered: LayeredPolicy, problems: list[Diagnostic]) -> None
         if param.policy_id != own:
             continue
         for value in param.values:
+            if value.approval is not None and value.approval.document not in known:
+                problems.append(Diagnostic("unknown-document", f"参数 {param.name} 的取值所引批准文件 “{value.approval.document}” 不在 documents 中",
+                                           f"parameter {param.name} cites approval {value.approval.document!r}, which is not listed under documents",
+                                           value.position.file, value.position.line, value.position.column))
             if value.source is not None and value.source.document not in known:
                 problems.append(Diagnostic("unknown-document", f"参数 {param.name} 的取值引用的文件 “{value.source.document}” 不在 documents 中",
                                            f"parameter {param.name} cites {value.source.document!r}, which is not listed under documents",
