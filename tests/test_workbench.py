@@ -85,6 +85,14 @@ def test_the_page_fetches_nothing_from_outside():
         assert "@import" not in text and "url(" not in text, path.name
 
 
+def test_the_page_writes_text_never_markup():
+    """Everything shown (policy text, reasons, a document from a link) goes in as text: no HTML is ever parsed from data."""
+    for path in ASSETS.glob("*.js"):
+        text = path.read_text(encoding="utf-8")
+        for risky in ("innerHTML", "outerHTML =", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert risky not in text, f"{path.name}: {risky}"
+
+
 def _enumerated(node, out):
     """Every string a schema offers as a choice (a one-value enumeration, like `kind`, is fixed, not a choice)."""
     if isinstance(node, dict):
@@ -110,6 +118,8 @@ def test_every_code_the_contract_enumerates_has_chinese_words(engine):
         missing |= {code for code in codes if code not in words}
     assert missing == set()
     assert set(labels["fields"]["visit.hospital_level"]) == {"1", "2", "3"}     # the integer enumeration, too
+    henan = engine.policies.policies["henan"].layered.variables
+    assert labels["variables"]["newborn"] == henan["newborn"].title               # a policy's own words for its variables
 
 
 def test_the_presets_are_exactly_the_shipped_examples():

@@ -138,6 +138,8 @@ def test_the_newborn_example_typed_in_is_decided_with_its_clause_and_logged_as_t
     expect(fact(decision, "amounts.fund")).to_have_text(f"{float(expected['amounts']['fund']):,.2f} 元")
     expect(fact(decision, "route")).to_have_text("直接结算 direct")
 
+    # Intermediate results read in Chinese too: the policy's own title for its variable.
+    expect(page.locator("ol.trace > li[data-rule='henan.newborn'] .sets strong")).to_have_text("新生儿（入院时出生0—28天）")
     step = page.locator("ol.trace > li[data-rule='henan.newborn-as-emergency']")
     expect(step.locator("cite")).to_have_text("豫医保办〔2025〕2号 二（三）")
     expect(step.locator("blockquote")).to_contain_text("参照临时外出急诊就医待遇标准执行")
@@ -147,6 +149,7 @@ def test_the_newborn_example_typed_in_is_decided_with_its_clause_and_logged_as_t
     expect(steps).to_have_count(len(expected["trace"]))
     expect(steps.first).to_have_attribute("data-rule", expected["trace"][0]["rule"])
 
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways at 1280 px"
     page.locator("#claim-result").screenshot(path=str(artefact("workbench", "decision-card-with-trace.png")))
     page.screenshot(path=str(artefact("workbench", "decision-page-1280.png")), full_page=True)
 

@@ -99,10 +99,20 @@ def rule_pages(engine: Engine) -> dict[str, str]:
             for compiled in engine.policies.policies.values() for rule in compiled.layered.rules}
 
 
+def variable_titles(engine: Engine) -> dict[str, str]:
+    """A policy's own intermediate variables (newborn, filing_in_window…) by name, with their Chinese titles."""
+    titles: dict[str, str] = {}
+    for compiled in engine.policies.policies.values():
+        for name, variable in compiled.layered.variables.items():
+            titles.setdefault(name, variable.title)
+    return titles
+
+
 def data(state: ServerState, presets: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "revision": state.serving.revision,
-        "labels": {"values": glossary.VALUES, "treatment": glossary.TREATMENTS, "flags": glossary.FLAGS, "fields": FIELD_VALUES},
+        "labels": {"values": glossary.VALUES, "treatment": glossary.TREATMENTS, "flags": glossary.FLAGS, "fields": FIELD_VALUES,
+                   "variables": variable_titles(state.serving.engine)},
         "presets": presets,
         "docs": {"base": docs_base(state), "rules": rule_pages(state.serving.engine)},
     }

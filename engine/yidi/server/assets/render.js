@@ -144,9 +144,9 @@ export function ruleLink(ctx, rule) {
 function variableText(ctx, entry) {
   if (!entry.variable) return null;
   const known = ctx.schemas.at(ctx.decisionSchema, entry.variable) || ctx.schemas.at(ctx.filingSchema, entry.variable);
-  const name = known && known.title ? known.title : entry.variable;
-  return el("p", { class: "sets" }, "得出 ", el("strong", {}, name), " ＝ ", shown(ctx, entry.variable, entry.value),
-    known && known.title ? el("code", { class: "var" }, entry.variable) : null);
+  const title = known && known.title ? known.title : (ctx.labels.variables || {})[entry.variable];
+  return el("p", { class: "sets" }, "得出 ", el("strong", {}, title || entry.variable), " ＝ ", shown(ctx, entry.variable, entry.value),
+    title ? el("code", { class: "var" }, entry.variable) : null);
 }
 
 export function traceList(ctx, trace) {
