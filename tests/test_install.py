@@ -28,6 +28,10 @@ def installed(tmp_path_factory):
 
     names = zipfile.ZipFile(wheel).namelist()
     assert "yidi/py.typed" in names and "yidi/_data/schemas/claim.schema.json" in names
+    # The workbench's page and its presets (the examples) travel in the wheel too.
+    assert {"yidi/server/assets/index.html", "yidi/server/assets/app.js", "yidi/server/assets/form.js",
+            "yidi/server/assets/render.js", "yidi/server/assets/workbench.css",
+            "yidi/_data/examples/henan-newborn.claim.json"} <= set(names)
     # --target-free install into the venv through the outer pip, dependencies come from the outer environment
     done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
                           capture_output=True, text=True, timeout=600)
@@ -49,3 +53,30 @@ def test_installed_yidi_uses_the_shipped_policies_anywhere(installed):
     check = subprocess.run([str(env_dir / "bin" / "yidi"), "validate"], capture_output=True, text=True, cwd=outside, timeout=120)
     assert check.returncode == 0, check.stderr
     assert "_data" in check.stdout
+
+
+def test_installed_yidi_serves_the_workbench(installed):
+    """`yidi serve` from the wheel, outside any checkout: the page, its files and its presets are all there."""
+    import re
+    import urllib.request
+
+    env_dir, work = installed
+    outside = work / "serving"
+    outside.mkdir()
+    server = subprocess.Popen([str(env_dir / "bin" / "yidi"), "serve", "--port", "0", "--check", "load",
+                               "--audit-log", str(outside / "log.jsonl")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=outside)
+    try:
+        first = server.stdout.readline()  # type: ignore[union-attr]
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", first)
+        assert match, first + server.stderr.read()  # type: ignore[union-attr]
+        url = match[1]
+        page = urllib.request.urlopen(url + "/", timeout=30).read().decode("utf-8")
+        assert "yidi 工作台" in page
+        for name in ("app.js", "form.js", "render.js", "workbench.css"):
+            assert urllib.request.urlopen(f"{url}/workbench/{name}", timeout=30).status == 200
+        data = json.loads(urllib.request.urlopen(url + "/workbench/data.json", timeout=30).read())
+        assert {p["id"] for p in data["presets"]} >= {"henan-newborn", "henan-cancel-locked"}
+    finally:
+        server.terminate()
+        server.wait(15)

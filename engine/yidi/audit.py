@@ -74,12 +74,14 @@ def now() -> str:
 
 def record(*, request_id: str, document: Any, input_format: str, revision: str, trace: str,
            decision: dict[str, Any] | None = None, error: dict[str, Any] | None = None,
-           time: str | None = None) -> dict[str, Any]:
-    """One log record; `time` is when the request was bound to `revision`."""
+           time: str | None = None, client: str | None = None) -> dict[str, Any]:
+    """One log record; `time` is when the request was bound to `revision`; `client` names the caller when it said (X-Yidi-Client)."""
     entry: dict[str, Any] = {
         "time": time or now(), "request_id": request_id, "input_sha256": input_hash(document),
         "revision": revision, "input_format": input_format, "trace": trace, "input": document,
     }
+    if client is not None:
+        entry["client"] = client
     if decision is not None:
         entry["decision"] = decision
     if error is not None:

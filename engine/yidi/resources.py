@@ -1,7 +1,7 @@
-"""Where yidi's files are: the shipped schemas and policies, and the user's cache folder.
+"""Where yidi's files are: the shipped schemas, policies and examples, and the user's cache folder.
 
 In a source checkout (and an editable install) they are the top-level
-`schemas/` and `policies/` folders of the repository, tried first so an
+`schemas/`, `policies/` and `examples/` folders of the repository, tried first so an
 edited file is never shadowed by a stale packaged copy; in an installed
 wheel they are package data under `yidi/_data/`. Nothing else is searched.
 """
@@ -23,7 +23,7 @@ def _candidates(name: str) -> list[pathlib.Path]:
 
 
 def data_dir(name: str) -> pathlib.Path:
-    """The shipped `schemas` or `policies` folder."""
+    """The shipped `schemas`, `policies` or `examples` folder."""
     candidates = _candidates(name)
     for candidate in candidates:
         if candidate.is_dir():

@@ -52,6 +52,13 @@ TREATMENTS: dict[str, str] = {
     "emergency": "临时外出急诊待遇", "other_temporary": "其他临时外出待遇", "unfiled": "未备案（非急诊、未转诊）",
 }
 
+# Flags on a decision or a filing answer (contract §2, decision.schema.json).
+FLAGS: dict[str, str] = {
+    "audit_referral_eligible": "达到协查标准", "chronic_not_direct": "门诊慢特病不能直接结算",
+    "benefit_table_illustrative": "待遇表为示例值", "illustrative_value_used": "用到了示例参数值",
+    "interpretation_applied": "适用了解释（来源未作规定处）",
+}
+
 FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")
 
 # Enumerated values are labelled by the variable they belong to when that matters.

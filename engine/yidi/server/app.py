@@ -5,7 +5,8 @@ formats from Content-Type and Accept, check the admin token — and hand the
 deciding to `service` in a worker thread, so a slow fsync or a large batch
 never stalls the event loop. No handler opens a file named by a request:
 the only files read are the server's configured policy tree and its own
-decision log.
+decision log (and, if configured, a built docs site under /docs: see
+`workbench`).
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from ..jsonout import dumps
 from . import service
 from .openapi import JSON, NDJSON, openapi_text
 from .state import ServerState
+from .workbench import workbench_routes
 
 log = logging.getLogger("yidi.server")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_CLIENT = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # X-Yidi-Client, e.g. "workbench"; recorded as the log's "client"
 
 
 class HttpError(Exception):
@@ -88,6 +91,11 @@ def _trace(request: Request, default: str) -> str:
     return trace
 
 
+def _client(request: Request) -> str | None:
+    given = request.headers.get("x-yidi-client", "")
+    return given if _CLIENT.match(given) else None
+
+
 def _state(request: Request) -> ServerState:
     state: ServerState = request.app.state.yidi
     return state
@@ -98,7 +106,8 @@ async def evaluate(request: Request) -> Response:
     input_format = _input_format(request, (JSON, nhsa.MEDIA_TYPE))
     render, trace = _render(request), _trace(request, "full")
     body = await read_body(request, state.max_body)
-    answer = await run_in_threadpool(service.decide_one, state, body, input_format, trace, request.scope["yidi.request_id"], render)
+    answer = await run_in_threadpool(service.decide_one, state, body, input_format, trace, request.scope["yidi.request_id"], render,
+                                     _client(request))
     media = nhsa.MEDIA_TYPE if render == service.NHSA and answer.status == 200 and "setlinfo" in answer.body else JSON
     return json_response(answer.status, answer.body, media)
 
@@ -110,7 +119,7 @@ async def evaluate_batch(request: Request) -> Response:
     render, trace = _render(request), _trace(request, "ids")
     body = await read_body(request, state.max_batch_body)
     answer, items = await run_in_threadpool(service.decide_batch, state, body, input_format, media == NDJSON, trace,
-                                            request.scope["yidi.request_id"], render)
+                                            request.scope["yidi.request_id"], render, _client(request))
     if answer.status != 200:
         return json_response(answer.status, answer.body)
     if media == NDJSON:
@@ -259,7 +268,7 @@ def create_app(state: ServerState) -> Starlette:
         finally:  # uvicorn re-raises SIGTERM after shutdown, so close (and sync) the log here
             state.audit.close()
 
-    app = Starlette(routes=[Route(path, endpoint, methods=[method]) for path, endpoint, method in ROUTES],
+    app = Starlette(routes=[*(Route(path, endpoint, methods=[method]) for path, endpoint, method in ROUTES), *workbench_routes(state)],
                     exception_handlers={HttpError: _http_error, HTTPException: _starlette_error, Exception: _crash},
                     lifespan=lifespan)
     app.state.yidi = state

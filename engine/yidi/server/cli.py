@@ -2,6 +2,7 @@
 
     yidi serve [--policies DIR] [--host 127.0.0.1] [--port 8000] [--token-file FILE]
                [--audit-log FILE] [--fsync always|interval|never] [--max-body BYTES] [--check test]
+               [--docs-site DIR | --docs-url URL]
 
 The tree is checked at startup exactly as a reload would check it; an
 invalid tree stops the server from starting (exit 1, diagnostics printed)
@@ -41,6 +42,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--max-batch-items", type=int, default=10_000, metavar="N", help="批量最多项数（默认 10000）")
     p.add_argument("--check", choices=("load", "validate", "test"), default="test",
                    help="启动与重新加载时对政策的检查：load 仅加载编译；validate 同 yidi validate；test 再运行政策测试用例（默认）")
+    docs = p.add_mutually_exclusive_group()
+    docs.add_argument("--docs-site", metavar="DIR", help="在 /docs/ 提供已生成的文档站点（yidi docs --build 的输出 build/docsite/site）；工作台的规则链接指向它")
+    docs.add_argument("--docs-url", metavar="URL", help="文档站点发布在别处时的地址（http(s)://… 或 /…）；工作台的规则链接指向它")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning", help="服务日志级别（默认 warning）")
     p.set_defaults(func=cmd_serve)
 
@@ -59,6 +63,14 @@ def _token(args: argparse.Namespace) -> tuple[str | None, str | None]:
     if len(token) < MIN_TOKEN:
         return None, f"the admin token must be at least {MIN_TOKEN} characters"
     return token, None
+
+
+def _docs_problem(args: argparse.Namespace) -> str | None:
+    if args.docs_site and not (pathlib.Path(args.docs_site) / "index.html").is_file():
+        return f"--docs-site {args.docs_site} is not a built docs site (no index.html); build one with: yidi docs --build"
+    if args.docs_url and not args.docs_url.startswith(("http://", "https://", "/")):
+        return f"--docs-url must start with http://, https:// or /: {args.docs_url!r}"
+    return None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -94,6 +106,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problem:
         print(f"yidi serve: {problem}", file=sys.stderr)
         return 2
+    docs_problem = _docs_problem(args)
+    if docs_problem:
+        print(f"yidi serve: {docs_problem}", file=sys.stderr)
+        return 2
     root = find_policy_root(args.policies)
     checked = check_tree(root, args.check)
     if not checked.valid or checked.engine is None:
@@ -112,7 +128,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     state = ServerState(root=root, serving=Serving(checked.engine, checked.engine.revision, now()), audit=audit, metrics=Metrics(),
                         check_level=args.check, token=token, max_body=args.max_body,
-                        max_batch_body=args.max_batch_body, max_batch_items=args.max_batch_items)
+                        max_batch_body=args.max_batch_body, max_batch_items=args.max_batch_items,
+                        docs_site=pathlib.Path(args.docs_site) if args.docs_site else None, docs_url=args.docs_url)
     try:
         sock = _bind(args.host, args.port)
     except OSError as exc:

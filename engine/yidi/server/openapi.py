@@ -88,6 +88,8 @@ def _errors(*codes: str) -> dict[str, Any]:
 
 _TRACE = [{"name": "trace", "in": "query", "required": False, "description": "full 完整依据（默认）或 ids 仅规则编号",
            "schema": {"type": "string", "enum": ["full", "ids"]}}]
+_CLIENT = {"name": "X-Yidi-Client", "in": "header", "required": False, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"},
+           "description": "调用方自称（如工作台发送 workbench），记入决定日志的 client 字段；不合格式的值被忽略"}
 
 
 @functools.cache
@@ -96,14 +98,14 @@ def _document() -> str:
     document_schema = {"oneOf": [_ref("Claim"), _ref("FilingRequest")]}
     paths: dict[str, Any] = {
         "/v1/evaluate": {"post": {
-            "summary": "对一份结算申请或备案办理申请作出决定", "operationId": "evaluate", "parameters": _TRACE,
+            "summary": "对一份结算申请或备案办理申请作出决定", "operationId": "evaluate", "parameters": [*_TRACE, _CLIENT],
             "requestBody": {"required": True, "content": {**_json(document_schema), nhsa.MEDIA_TYPE: {"schema": _ref("NhsaClaim")}}},
             "responses": {"200": {"description": "决定（Accept: application/vnd.nhsa+json 时用结算单字段名）",
                                   "content": {**_json(_ref("Decision")), nhsa.MEDIA_TYPE: {"schema": _ref("NhsaDecision")}}},
                           **_errors("400", "409", "413", "415", "422", "503")}}},
         "/v1/evaluate/batch": {"post": {
             "summary": "按顺序对多份文档作出决定；无效的项以其错误作答，不影响其余各项", "operationId": "evaluateBatch",
-            "parameters": [{**_TRACE[0], "description": "full 完整依据或 ids 仅规则编号（默认）"}],
+            "parameters": [{**_TRACE[0], "description": "full 完整依据或 ids 仅规则编号（默认）"}, _CLIENT],
             "requestBody": {"required": True, "content": {
                 **_json({"type": "array", "items": document_schema}),
                 nhsa.MEDIA_TYPE: {"schema": {"type": "array", "items": _ref("NhsaClaim")}},

@@ -48,7 +48,7 @@ def malformed(exc: InputError) -> Answer:
 
 
 def decide(state: ServerState, serving: Serving, raw: Any, input_format: str, trace: str,
-           request_id: str, bound_at: str, render: str = CONTRACT) -> Answer:
+           request_id: str, bound_at: str, render: str = CONTRACT, client: str | None = None) -> Answer:
     """Decide one parsed document on `serving` (the engine bound to this request) and log the outcome."""
     kind = raw.get("kind", "claim") if isinstance(raw, dict) else "claim"
     kind = kind if kind in ("claim", "filing_request") else "claim"
@@ -63,7 +63,7 @@ def decide(state: ServerState, serving: Serving, raw: Any, input_format: str, tr
         body.pop("code", None)
         try:
             state.audit.append(record(request_id=request_id, document=raw, input_format=input_format,
-                                      revision=serving.revision, trace=trace, error=body, time=bound_at))
+                                      revision=serving.revision, trace=trace, error=body, time=bound_at, client=client))
         except AuditError as audit_exc:
             return _audit_down(audit_exc)
         state.metrics.decision(kind, exc.code)
@@ -74,7 +74,7 @@ def decide(state: ServerState, serving: Serving, raw: Any, input_format: str, tr
         return Answer(500, {"error": "internal-error", "message": "内部错误，已记录", "message_en": "internal error; logged"})
     try:
         state.audit.append(record(request_id=request_id, document=raw, input_format=input_format,
-                                  revision=serving.revision, trace=trace, decision=answer, time=bound_at))
+                                  revision=serving.revision, trace=trace, decision=answer, time=bound_at, client=client))
     except AuditError as exc:
         return _audit_down(exc)
     if "claim_id" in answer:
@@ -90,14 +90,15 @@ def _audit_down(exc: AuditError) -> Answer:
                         "message_en": "the decision log cannot be written; nothing was decided"})
 
 
-def decide_one(state: ServerState, body: bytes, input_format: str, trace: str, request_id: str, render: str) -> Answer:
+def decide_one(state: ServerState, body: bytes, input_format: str, trace: str, request_id: str, render: str,
+               client: str | None = None) -> Answer:
     """POST /v1/evaluate: the engine is bound once, before anything else happens."""
     serving, bound_at = state.bind()
     try:
         raw = parse(body)
     except InputError as exc:
         return malformed(exc)
-    return decide(state, serving, raw, input_format, trace, request_id, bound_at, render)
+    return decide(state, serving, raw, input_format, trace, request_id, bound_at, render, client)
 
 
 def _item(answer: Answer, index: int) -> Any:
@@ -107,7 +108,7 @@ def _item(answer: Answer, index: int) -> Any:
 
 
 def decide_batch(state: ServerState, body: bytes, input_format: str, ndjson: bool, trace: str,
-                 request_id: str, render: str) -> tuple[Answer, list[Any]]:
+                 request_id: str, render: str, client: str | None = None) -> tuple[Answer, list[Any]]:
     """POST /v1/evaluate/batch: every item on the same engine, answers in order, bad items answered with their errors."""
     serving, bound_at = state.bind()
     items: list[Any]
@@ -137,7 +138,7 @@ def decide_batch(state: ServerState, body: bytes, input_format: str, ndjson: boo
         if isinstance(item, Answer):
             out.append(_item(item, index))
             continue
-        answer = decide(state, serving, item, input_format, trace, f"{request_id}#{index}", bound_at, render)
+        answer = decide(state, serving, item, input_format, trace, f"{request_id}#{index}", bound_at, render, client)
         if answer.status == 503:  # no more decisions without a log; those answered so far are logged
             return answer, []
         out.append(_item(answer, index))

@@ -92,6 +92,8 @@ class ServerState:
     max_body: int = 1 << 20
     max_batch_body: int = 16 << 20
     max_batch_items: int = 10_000
+    docs_site: pathlib.Path | None = None         # a built docs site served at /docs/ (--docs-site)
+    docs_url: str | None = None                   # or where one is published (--docs-url); the workbench links rules there
     _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
