@@ -136,7 +136,8 @@ def test_the_newborn_example_typed_in_is_decided_with_its_clause_and_logged_as_t
     expect(fact(decision, "filing_status")).to_have_text("未备案 absent")
     expect(fact(decision, "reduction_pp")).to_have_text(f"{expected['reduction_pp']} 个百分点")
     expect(fact(decision, "amounts.fund")).to_have_text(f"{float(expected['amounts']['fund']):,.2f} 元")
-    expect(fact(decision, "route")).to_have_text("直接结算 direct")
+    # 二（三） gives the emergency standard, not a deemed filing: unfiled and not an emergency admission → reimbursed at home
+    expect(fact(decision, "route")).to_have_text("回参保地手工报销 manual")
 
     # Intermediate results read in Chinese too: the policy's own title for its variable.
     expect(page.locator("ol.trace > li[data-rule='henan.newborn'] .sets strong")).to_have_text("新生儿（入院时出生0—28天）")
@@ -277,41 +278,36 @@ def test_parameters_in_force_with_their_clauses_and_dates(page, server):
 
 
 def test_a_partial_decision_names_what_is_undetermined_and_why(page, server, http):
-    """Contract §2.1, rendered from a constructed answer: the engine's own partial decisions come with issue 10."""
-    partial = http.post("/v1/evaluate", json=NEWBORN).json()
-    partial.update(reduction_pp=None, ratio=None, amounts=None, undetermined=[
-        {"output": "reduction_pp", "reason": "参保地 440100 没有政策文件：支付比例降低幅度由参保地规定",
-         "reason_en": "no policy for insured region 440100: the reduction is set by the insured place", "source": "医保发〔2022〕22号 六"},
-        {"output": "amounts", "reason": "没有参保地待遇表", "reason_en": "no benefit table", "source": "医保发〔2022〕22号 六"}])
-    page.route("**/v1/evaluate", lambda route: route.fulfill(status=200, content_type="application/json",
-                                                             body=json.dumps(partial, ensure_ascii=False)))
+    """Contract §2.1, from the engine itself: Guangzhou has only the national rules in the tree."""
     start(page, server)
-    page.get_by_label("从示例开始").first.select_option(label="河南参保新生儿（出生第8天）在北京住院，未备案")
+    page.get_by_label("从示例开始").first.select_option(label="广州参保人在北京急诊住院（只有国家规则：部分决定）")
     decide(page, claim_form(page))
     decision = card(page)
+    expected = http.post("/v1/evaluate", json=json.loads((EXAMPLES / "guangzhou-emergency.claim.json").read_text(encoding="utf-8"))).json()
     expect(fact(decision, "treatment")).to_have_text("临时外出急诊待遇 emergency")   # what the law decides is still shown
+    expect(fact(decision, "filing_status")).to_have_text("视同已备案 deemed")
     expect(fact(decision, "reduction_pp")).to_have_text("未决定（原因见下）")
-    expect(fact(decision, "amounts")).to_have_text("未决定（原因见下）")
-    expect(fact(decision, "ratio")).to_have_text("—（无）")                       # null, but not listed: nothing to explain
+    expect(fact(decision, "ratio")).to_have_text("未决定（原因见下）")
     listed = decision.locator(".undetermined-list")
-    expect(listed.get_by_role("heading")).to_have_text("未能决定的项目（2）")
+    expect(listed.get_by_role("heading")).to_have_text(f"未能决定的项目（{len(expected['undetermined'])}）")
     item = listed.locator("li[data-output='reduction_pp']")
     expect(item).to_contain_text("降低百分点")
-    expect(item.locator(".reason")).to_have_text("参保地 440100 没有政策文件：支付比例降低幅度由参保地规定")
+    expect(item.locator(".reason")).to_have_text(expected["undetermined"][0]["reason"])
+    expect(item.locator(".reason")).to_contain_text("参保地 440100 没有政策文件")
     expect(item.locator("cite")).to_have_text("医保发〔2022〕22号 六")
 
 
 def test_when_the_policy_cannot_decide_the_page_says_so(page, server):
-    body = {"error": "missing-parameter-value", "message": "参数 reduction.other_temporary 在结算日期没有生效的取值",
-            "rules": [], "where": ["reduction.other_temporary"], "revision": "x"}
+    body = {"error": "rule-conflict", "message": "规则冲突：henan.planted-conflict 与 national.route-direct 同时适用",
+            "rules": ["henan.planted-conflict", "national.route-direct"], "where": ["policies/henan/policy.yaml:9"], "revision": "x"}
     page.route("**/v1/evaluate", lambda route: route.fulfill(status=409, content_type="application/json", body=json.dumps(body)))
     start(page, server)
     page.get_by_label("从示例开始").first.select_option(label="河南参保新生儿（出生第8天）在北京住院，未备案")
     decide(page, claim_form(page))
     alert = page.locator("#claim-result [role=alert]")
     expect(alert.get_by_role("heading")).to_have_text("政策无法作出决定")
-    expect(alert).to_contain_text("参数在该日没有取值")
-    expect(alert).to_contain_text("reduction.other_temporary")
+    expect(alert).to_contain_text("规则冲突")
+    expect(alert).to_contain_text("henan.planted-conflict")
     expect(page.locator("#whatif")).to_be_hidden()
 
 

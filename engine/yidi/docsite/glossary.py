@@ -37,6 +37,9 @@ VALUES: dict[str, str] = {
     "expired": "已过期", "absent": "未备案",
     # trauma
     "no_third_party": "无第三方责任外伤", "third_party": "有第三方责任外伤",
+    "third_party_unpaid": "有第三方责任、第三人不支付或无法确定（基金先行支付）",
+    # payment sources
+    "pooling_fund": "统筹基金", "personal_account": "职工医保个人账户",
     # filing-request actions
     "file": "新增", "change": "变更", "cancel": "取消",
     # chronic diseases
@@ -57,6 +60,7 @@ FLAGS: dict[str, str] = {
     "audit_referral_eligible": "达到协查标准", "chronic_not_direct": "门诊慢特病不能直接结算",
     "benefit_table_illustrative": "待遇表为示例值", "illustrative_value_used": "用到了示例参数值",
     "interpretation_applied": "适用了解释（来源未作规定处）",
+    "floor_conflict": "低于上级规定的保底（待确认）",
 }
 
 FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")

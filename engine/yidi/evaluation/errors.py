@@ -1,8 +1,9 @@
 """Errors raised while evaluating a valid document against a valid policy.
 
-They mean the *policy* is incomplete or contradictory for this document (two
-rules disagree, no rule gives a value, a parameter has no value on the
-settlement date) — never that the engine guessed. Each names the rules and
+They mean the *policy* is contradictory or incomplete for this document (two
+rules disagree, no rule gives an output a value) — never that the engine
+guessed. A parameter with no value on the settlement date is not an error:
+the outputs that need it are left undetermined (evaluation/undetermined.py). Each names the rules and
 their file positions so an officer can fix the YAML.
 """
 
@@ -33,6 +34,3 @@ class RuleConflict(EvaluationError):
 class NoApplicableRule(EvaluationError):
     code = "no-applicable-rule"
 
-
-class MissingParameterValue(EvaluationError):
-    code = "missing-parameter-value"

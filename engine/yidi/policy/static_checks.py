@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..diagnostics import Diagnostic
-from ..evaluation.errors import EvaluationError, MissingParameterValue, NoApplicableRule, RuleConflict
+from ..evaluation.errors import EvaluationError, NoApplicableRule, RuleConflict
 from .tree import CompiledPolicy, PolicySet
 
 FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")
@@ -286,8 +286,6 @@ def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
                                      f"政策 {compiled.id}：{exc.message_zh}。情形：{description}",
                                      f"policy {compiled.id}: {exc.message_en}. Situation: {description}"))
                 continue
-            except MissingParameterValue:
-                continue  # a value deliberately left to a lower level (e.g. national reductions)
             except NoApplicableRule as exc:
                 key = ("missing", compiled.id, exc.message_en)
                 if key not in reported:

@@ -47,6 +47,7 @@ PRESETS: tuple[tuple[str, str], ...] = (
     ("henan-newborn.claim.json", "河南参保新生儿（出生第8天）在北京住院，未备案"),
     ("henan-referral.claim.json", "河南职工转诊备案，在北京住院"),
     ("henan-commitment-home.claim.json", "承诺制长期居住备案未补材料，回郑州住院"),
+    ("guangzhou-emergency.claim.json", "广州参保人在北京急诊住院（只有国家规则：部分决定）"),
     ("bad-dates.claim.json", "无效输入：出院早于入院、金额为负、区划不足6位"),
     ("henan-cancel-locked.filing.json", "承诺制备案未补材料，4个月后申请取消"),
 )

@@ -178,7 +178,7 @@ export function traceList(ctx, trace) {
 
 // ── when the policy cannot decide (409) or the server refuses ───────────────────────────────────
 const ERRORS = {
-  "rule-conflict": "规则冲突", "no-applicable-rule": "没有适用的规则", "missing-parameter-value": "参数在该日没有取值",
+  "rule-conflict": "规则冲突", "no-applicable-rule": "没有适用的规则",
   "audit-unavailable": "决定日志不可写", "payload-too-large": "请求体过大", "internal-error": "内部错误",
 };
 
