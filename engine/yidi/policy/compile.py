@@ -233,7 +233,7 @@ def _generate(kind, rules, checked, order, outputs, inputs, params):
     for name in order:
         local = variable_name(name)
         indices = by_variable.get(name, [])
-        emit(f"# {name}")
+        emit("# " + name.encode("unicode_escape").decode("ascii"))  # a name can never end the comment
         output = outputs.get(name)
         fallback = (f"{local} = {_literal_code(output.default, pool)}" if output is not None and output.has_default
                     else f"missing({name!r})")

@@ -36,7 +36,7 @@ from .openapi import JSON, NDJSON, openapi_text
 from .state import ServerState
 
 log = logging.getLogger("yidi.server")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class HttpError(Exception):
@@ -204,7 +204,7 @@ class Observe:
             return
         started = time.perf_counter()
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope["yidi.request_id"] = request_id
         status = 500
 
