@@ -74,18 +74,42 @@ def _cache_file(grammar: str) -> str | bool:
     return str(folder / f"lark-grammar-{digest}.pickle")
 
 
-def parse_with_lark(text: str) -> ast.Node:
-    """Parse non-empty `text`; raise ExpressionError (with offsets) if it is not an expression."""
+def parse_with_lark(text: str, max_depth: int) -> ast.Node:
+    """Parse non-empty `text`; raise ExpressionError (with offsets) if it is not an expression.
+
+    Lark's LALR parser keeps its own stack, but turning its tree into AST
+    nodes recurses per level: a tree deeper than `max_depth` is refused first.
+    """
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise ExpressionError([_syntax_problem(text, exc)]) from None
+    too_deep = _first_below(tree, max_depth)
+    if too_deep is not None:
+        start = _span(too_deep.meta)["start"] if isinstance(too_deep, lark.Tree) else getattr(too_deep, "start_pos", 0) or 0
+        raise ExpressionError([ExprProblem(
+            start, start + 1, "expression-too-deep", f"表达式嵌套超过 {max_depth} 层",
+            f"the expression nests deeper than {max_depth} levels",
+            "每个运算符、if、函数调用、列表和成员访问“.”都算一层；很长的 a or b or … 请改写成 x in [...]，或拆成几个中间变量",
+            "each operator, if, call, list and member `.` is a level; write long `or` chains as `x in [...]`, or split into variables")])
     try:
         return _ToAst(text).transform(tree)
     except lark.exceptions.VisitError as exc:  # a literal the transformer refused
         if isinstance(exc.orig_exc, ExpressionError):
             raise exc.orig_exc from None
         raise
+
+
+def _first_below(tree: lark.Tree, max_depth: int):
+    """The first node (tree or token) deeper than `max_depth`, found without recursion; else None."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return node
+        if isinstance(node, lark.Tree):
+            stack.extend((child, depth + 1) for child in reversed(node.children) if child is not None)
+    return None
 
 
 def _syntax_problem(text: str, exc: lark.exceptions.UnexpectedInput) -> ExprProblem:
