@@ -284,9 +284,31 @@ def run_code(text: str) -> str:
 def test_lark_keeps_its_parser_in_the_users_cache_folder_or_nowhere(tmp_path, monkeypatch):
     from yidi.dsl import lark_parser
 
+    def fresh_parser():
+        lark_parser._lark.cache_clear()
+        try:
+            return lark_parser._lark()
+        finally:
+            lark_parser._lark.cache_clear()
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    found = lark_parser._cache_file("grammar text")
-    assert found.startswith(str(tmp_path / "cache" / "yidi")) and found != lark_parser._cache_file("other grammar")
+    built = fresh_parser()
+    (kept,) = (tmp_path / "cache" / "yidi").glob("lark-grammar-*.msgpack")
+    assert not kept.read_bytes().startswith(b"\x80"), "kept as data (MessagePack), not as a pickle"
+    assert kept.stat().st_mode & 0o077 == 0
+    assert fresh_parser() is not built  # read back from the file …
+    texts = ["a + 1 * -b", 'if x != null then f(x, [1, 2]) else "s"', "[i for i in xs if i in [1]]", "a +", "1 ! 2"]
+    for text in texts:  # … and it parses exactly like the parser built from the grammar
+        assert _outcome(lark_parser._lark(), text) == _outcome(built, text)
+    kept.write_bytes(b"damaged")
+    assert _outcome(fresh_parser(), "a + 1") == _outcome(built, "a + 1")  # a damaged file: built again
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
-    assert lark_parser._cache_file("grammar text") is False
+    assert _outcome(fresh_parser(), "a + 1") == _outcome(built, "a + 1")  # no folder: no cache, same parser
+
+
+def _outcome(parser, text):
+    try:
+        return parser.parse(text)
+    except Exception as exc:  # noqa: BLE001 — comparing how two parsers fail
+        return type(exc).__name__, str(exc)

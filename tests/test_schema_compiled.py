@@ -18,6 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from yidi.schema_compiled import compiled_schema
+from yidi.schema_regex import ecma_regex, ecma_validator_class
 from yidi.source import load_yaml_file
 
 from .conftest import POLICIES
@@ -35,7 +36,7 @@ FILES = [(path, "policy-test.schema.json" if "tests" in path.parts else path.nam
 
 
 def jsonschema_accepts(schema_: dict, value) -> bool:
-    return not any(True for _ in Draft202012Validator(schema_).iter_errors(value))
+    return not any(True for _ in ecma_validator_class()(schema_).iter_errors(value))
 
 
 @pytest.mark.parametrize("name", ["policy.schema.json", "sources.schema.json", "policy-test.schema.json"])
@@ -55,7 +56,7 @@ def test_shipped_files_get_the_same_verdict(path, name):
 # Mutations of real content, checked against the subschema they belong to.
 
 REPLACEMENTS = [None, True, False, 0, 1, 2, -1, Decimal("0.5"), Decimal("1.0"), Decimal("-0.5"), "", "x", "*",
-                "2025-01-01", "2025-13-01", "national", "henan.x", "employee", "inpatient", "number", "string",
+                "2025-01-01", "2025-13-01", "2025-01-01\n", "national", "national\n", "henan.x", "employee", "inpatient", "number", "string",
                 "bool", "date", "date?", "list<string>", "list<number>", "claim", [], ["x"], ["x", "x"], [1],
                 [Decimal("1.5")], {}, {"x": 1}, {"document": "d", "clause": "1"}]
 
@@ -131,7 +132,7 @@ SAMPLES = [(kind, i, item) for kind, items in items_by_definition().items() for 
 @pytest.mark.parametrize(("kind", "index", "item"), SAMPLES, ids=[f"{k}-{i}" for k, i, _ in SAMPLES])
 def test_mutated_items_get_the_same_verdict(kind, index, item):
     sub = {"$defs": POLICY["$defs"], "$ref": f"#/$defs/{kind}"}
-    compiled, reference = compiled_schema(sub), Draft202012Validator(sub)
+    compiled, reference = compiled_schema(sub), ecma_validator_class()(sub)
     count = 0
     for mutant in mutants(item):
         expected = not any(True for _ in reference.iter_errors(mutant))
@@ -143,7 +144,7 @@ def test_mutated_items_get_the_same_verdict(kind, index, item):
 def test_mutated_top_level_gets_the_same_verdict():
     data = load_yaml_file(POLICIES / "shandong" / "weifang" / "policy.yaml").data
     top = {key: value for key, value in data.items() if key not in ("rules", "parameters", "benefits", "variables")}
-    compiled, reference = compiled_schema(POLICY), Draft202012Validator(POLICY)
+    compiled, reference = compiled_schema(POLICY), ecma_validator_class()(POLICY)
     for mutant in mutants(top):
         assert compiled(mutant) is (not any(True for _ in reference.iter_errors(mutant))), mutant
 
@@ -190,6 +191,19 @@ def test_schemas_the_compiler_does_not_understand_go_to_jsonschema(odd):
     ({"minimum": 0, "maximum": 1}, Decimal("1.0000001")),
     ({"exclusiveMinimum": 0}, 0),
     ({"maxProperties": 1, "minItems": 2}, {"a": 1, "b": 2}),
+    ({"pattern": "^a$"}, "a\n"),                    # ECMA-262: `$` is the end, not "before a final line break"
+    ({"pattern": "^[$]\\$$"}, "$$"),                 # a `$` in a class or escaped is a character
+    ({"pattern": "^\\d$"}, "\u0664"),              # ASCII digits only
+    ({"patternProperties": {"^a$": {"type": "string"}}, "additionalProperties": False}, {"a\n": "x"}),
 ])
 def test_edge_cases_match_jsonschema(sub, value):
     assert compiled_schema(sub)(value) is jsonschema_accepts(sub, value)
+
+
+@pytest.mark.parametrize(("pattern", "text", "matches"), [
+    ("^[a-z]+$", "henan", True), ("^[a-z]+$", "henan\n", False), ("^a$|^b$", "a\n", False),
+    ("^[$]$", "$", True), ("^\\$$", "$", True), ("^x\\\\$", "x\\", True),
+])
+def test_schema_patterns_are_read_as_ecma_262(pattern, text, matches):
+    """`$` in a JSON Schema pattern ends the text (python-jsonschema's re.search would accept "henan\\n")."""
+    assert bool(ecma_regex(pattern).search(text)) is matches

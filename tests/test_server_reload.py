@@ -114,3 +114,33 @@ def test_no_request_sees_a_mixture_during_reloads(server):
     assert not errors
     assert seen and all(len(batch) == 1 for batch in seen)
     assert set().union(*seen) <= revisions and len(revisions) == 4
+
+
+def _henan_rule(extra: str) -> str:
+    return ("  - id: henan.hostile\n    title: 对抗性规则\n    sets: amounts.fund\n" + extra +
+            "    source: {document: 豫医保办〔2025〕2号, clause: 二（二）}\n")
+
+
+HOSTILE_EDITS = {  # issue 11, items 9 and 10: each used to end in a 500 and a traceback in the log
+    "yaml-too-deep": lambda text: text + "x: " + "[" * 2000 + "]" * 2000 + "\n",
+    "expression-too-long": lambda text: text + _henan_rule(
+        "    when: " + " and ".join(["costs.total > 0"] * 20000) + "\n    value: 0\n"),
+    "expression-too-deep": lambda text: text + _henan_rule("    value: " + "if true then " * 200 + "1" + " else 2" * 200 + "\n"),
+    "bad-round-places": lambda text: text + _henan_rule("    value: round(costs.total, 99999999999)\n"),
+    "bad-date": lambda text: text + _henan_rule("    when: route == \"none\"\n    value: 0\n    effective: {from: 2025-01-01, until: 2025-02-30}\n"),
+}
+
+
+def test_hostile_trees_are_refused_with_409_and_the_old_revision_keeps_serving(server):
+    henan = server.policies / "henan" / "policy.yaml"
+    original = henan.read_text(encoding="utf-8")
+    with server.client() as client:
+        before = _revision(client)
+        for code, edit in HOSTILE_EDITS.items():
+            henan.write_text(edit(original), encoding="utf-8")
+            refused = client.post("/v1/admin/reload", headers=AUTH)
+            assert refused.status_code == 409, (code, refused.status_code, refused.text[:500])
+            found = [d for d in refused.json()["diagnostics"] if d["code"] == code]
+            assert found and found[0]["file"].endswith("henan/policy.yaml") and found[0]["line"] > original.count("\n"), code
+            assert _revision(client) == before
+    assert "Traceback" not in server.stderr_path.read_text(encoding="utf-8")

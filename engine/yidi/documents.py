@@ -29,6 +29,7 @@ from typing import Any
 from . import documents_messages as msg
 from .resources import schema_file
 from .documents_messages import Found, Path, format_path
+from .schema_regex import ECMA_KEYWORDS
 
 CLAIM, FILING_REQUEST = "claim", "filing_request"
 SCHEMA_FILES = {CLAIM: "claim.schema.json", FILING_REQUEST: "filing-request.schema.json"}
@@ -134,19 +135,6 @@ def load_json(text: str | bytes) -> Any:
 # ---- validation -----------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
-def _ecma_regex(pattern: str) -> re.Pattern:
-    """Read a schema `pattern` as ECMA-262 does: ASCII `\\d`, and `$` only at the very end."""
-    return re.compile(re.sub(r"(?<!\\)\$$", r"\\Z", pattern), re.ASCII)
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Iterator[Any]:
-    import jsonschema
-
-    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
 @functools.cache
 def _validator_class() -> Any:
     """jsonschema is imported only when a document needs the thorough path (or a policy is built)."""
@@ -160,7 +148,7 @@ def _validator_class() -> Any:
 
     return validators.extend(
         Draft202012Validator,
-        validators={"pattern": _pattern},
+        validators=ECMA_KEYWORDS,
         type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", is_integer),
     )
 

@@ -37,8 +37,9 @@ class Engine:
 
         `cache=True` keeps the compiled set in the user's cache folder (a
         folder may be given instead) so the next process with the same files
-        skips parsing and checking. Raises yidi.DiagnosticError listing every
-        problem with file:line:col.
+        skips parsing and checking; a folder or entry that another user could
+        write is not used (docs/security.md). Raises yidi.DiagnosticError
+        listing every problem with file:line:col.
         """
         from .policy.cache import default_dir
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import documents
 from .documents import schema_types
+from .schema_regex import ecma_regex
 
 _UNDERSTOOD = {
     "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
@@ -125,7 +126,7 @@ class _Generator(SchemaCodeWriter):
             if "minLength" in schema:
                 self.emit(indent, f"if len({src}) < {int(schema['minLength'])}: return None")
             if "pattern" in schema:
-                self.emit(indent, f"if not {self.const(documents._ecma_regex(schema['pattern']))}.search({src}): return None")
+                self.emit(indent, f"if not {self.const(ecma_regex(schema['pattern']))}.search({src}): return None")
             if schema.get("format") == "date":
                 self.emit(indent, f"try: {out} = date_from({src})")
                 self.emit(indent, "except ValueError: return None")

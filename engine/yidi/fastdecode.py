@@ -36,6 +36,7 @@ import msgspec
 
 from . import documents
 from .documents import schema_types
+from .schema_regex import ecma_regex
 from .fastcheck import Flat, SchemaCodeWriter, _Unsupported
 
 
@@ -89,7 +90,7 @@ class _Generator(SchemaCodeWriter):
             if "minLength" in schema:
                 constraints["min_length"] = int(schema["minLength"])
             if "pattern" in schema:  # msgspec searches with Python's re: give it the schema's ECMA reading (ASCII \\d, final $)
-                constraints["pattern"] = "(?a)" + documents._ecma_regex(schema["pattern"]).pattern
+                constraints["pattern"] = "(?a)" + ecma_regex(schema["pattern"]).pattern
             base = Annotated[str, msgspec.Meta(**constraints)] if constraints else str
         elif kind == "boolean":
             base = bool

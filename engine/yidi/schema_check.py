@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, sort_diagnostics
 from .schema_compiled import compiled_schema
+from .schema_regex import ecma_regex, ecma_validator_class
 from .source import LocatedDocument
 
 if TYPE_CHECKING:  # imported when a document has errors to explain (see _validator)
@@ -45,13 +45,12 @@ def _validator(schema: dict) -> Draft202012Validator:
     jsonschema is imported here, not at module level: a valid document never
     needs it (see check_against_schema).
     """
-    from jsonschema import Draft202012Validator
-
     key = schema.get("$id") or id(schema)
     cached = _VALIDATORS.get(key)
     if cached is None or (not schema.get("$id") and cached[0] is not schema):
-        Draft202012Validator.check_schema(schema)
-        cached = (schema, Draft202012Validator(schema))
+        validator_class = ecma_validator_class()  # `$` ends the text: "henan\n" is not a policy id
+        validator_class.check_schema(schema)
+        cached = (schema, validator_class(schema))
         _VALIDATORS[key] = cached
     return cached[1]
 
@@ -154,7 +153,7 @@ def _child(root: dict, node: Any, part: str | int) -> Any:
         if part in branch.get("properties", {}):
             return branch["properties"][part]
         for pattern, sub in branch.get("patternProperties", {}).items():
-            if re.search(pattern, part):
+            if ecma_regex(pattern).search(part):
                 return sub
         if isinstance(branch.get("additionalProperties"), dict):
             return branch["additionalProperties"]
@@ -196,6 +195,8 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
+        if not value.isprintable():  # a line break or control character is shown, not obeyed
+            value = value.encode("unicode_escape").decode("ascii")
         return value if len(value) <= 40 else value[:37] + "…"
     if isinstance(value, (int, float, Decimal)):
         return str(value)
@@ -250,7 +251,7 @@ def _type_help(expected: list[str], value: Any, schema: dict) -> str | None:
         return "这里不能留空"
     if "string" in expected and found in ("integer", "number", "boolean"):
         pattern = schema.get("pattern")
-        if schema.get("x-pattern-zh") and pattern and not re.search(pattern, _show(value)):
+        if schema.get("x-pattern-zh") and pattern and not ecma_regex(pattern).search(_show(value)):
             return schema["x-pattern-zh"]
         return f"如果这是文字（如文号、区划代码、年份），请加引号，例如 \"{_show(value)}\""
     if found == "string" and ({"number", "integer"} & set(expected)):
@@ -304,7 +305,7 @@ class _Explainer:
         patterns = [p for b in (_branches(self.root, schema) if deep else [schema])
                     for p in b.get("patternProperties", {})]
         instance = error.instance if isinstance(error.instance, dict) else {}
-        extras = [k for k in instance if k not in props and not any(re.search(p, k) for p in patterns)]
+        extras = [k for k in instance if k not in props and not any(ecma_regex(p).search(k) for p in patterns)]
         where_zh = _label(path, self.title_at(path, schema))
         results = []
         for key in extras:
@@ -362,8 +363,8 @@ class _Explainer:
         key = str(error.instance)
         pos = self.doc.key_at(path + (key,))
         rule = schema.get("x-pattern-zh") or schema.get("description") or "名称格式不对"
-        zh = f"名称 `{key}` 不符合要求：{rule}"
-        en = f"the name `{key}` in {_path_en(path)} is not allowed: {schema.get('x-pattern-en', error.message)}"
+        zh = f"名称 `{_show(key)}` 不符合要求：{rule}"
+        en = f"the name `{_show(key)}` in {_path_en(path)} is not allowed: {schema.get('x-pattern-en', error.message)}"
         return (path + (key, "#name"), _RANK["pattern"], self.make("bad-name", pos, zh, en))
 
     def other(self, path, error, schema):

@@ -11,9 +11,10 @@ no diagnostic changes: this module only decides when there is nothing to
 explain.
 
 Compiled keywords follow jsonschema's Draft 2020-12 semantics exactly
-(bool is not a number, `enum`/`const` tell true from 1, `pattern` uses
-re.search, `additionalProperties` weighs `properties` and
-`patternProperties`). A schema using any other keyword, a non-local
+(bool is not a number, `enum`/`const` tell true from 1,
+`additionalProperties` weighs `properties` and `patternProperties`), except
+that every regular expression is read as ECMA-262 reads it
+(`yidi.schema_regex`), as yidi's jsonschema validators do too. A schema using any other keyword, a non-local
 `$ref`, or a keyword value the metaschema would refuse is not compiled:
 `compiled_schema` returns None and jsonschema handles that schema
 (including its metaschema check) exactly as before.
@@ -26,6 +27,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
+
+from .schema_regex import ecma_regex
 
 Check = Callable[[Any], bool]
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -140,7 +143,7 @@ def _require(condition: bool) -> None:
 def _regex(pattern: Any) -> re.Pattern:
     _require(isinstance(pattern, str))
     try:
-        return re.compile(pattern)
+        return ecma_regex(pattern)
     except re.error:
         raise _NotCompiled from None
 

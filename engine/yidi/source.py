@@ -320,6 +320,21 @@ def _scalar_indices(src: _Text, start: int, end: int, style: str | None, raw: st
 # Composing and constructing.
 
 
+MAX_DEPTH = 32
+"""Deepest nesting of mappings and lists a YAML file may have (a policy file needs about 8).
+
+Checked while the file is composed, before anything that recurses over the
+values (building them, schema checks, test expectations) sees them."""
+
+
+class _TooDeep(Exception):
+    """A collection nested deeper than MAX_DEPTH starts at `mark`."""
+
+    def __init__(self, mark):
+        super().__init__(mark)
+        self.mark = mark
+
+
 class _Composer(yaml.SafeLoader):
     """SafeLoader's composer, noting the YAML features we refuse instead of
     resolving them, so that all such problems are reported together."""
@@ -327,6 +342,7 @@ class _Composer(yaml.SafeLoader):
     def __init__(self, text: str):
         super().__init__(text)
         self.refused: list[tuple[str, yaml.Event]] = []
+        self.depth = 0
 
     def compose_node(self, parent, index):
         event = self.peek_event()
@@ -338,7 +354,15 @@ class _Composer(yaml.SafeLoader):
             self.refused.append(("anchor", event))
         if getattr(event, "tag", None) is not None:
             self.refused.append(("tag", event))
-        return super().compose_node(parent, index)
+        if not isinstance(event, yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.depth += 1  # PyYAML's composer recurses per level: stop long before Python's limit
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep(event.start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -543,6 +567,8 @@ def _nodes_from_events(loader):
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             if event.anchor is not None or event.tag is not None:
                 raise _Unusual
+            if len(open_nodes) >= MAX_DEPTH:
+                raise _TooDeep(event.start_mark)
             node_class = yaml.MappingNode if kind is yaml.MappingStartEvent else yaml.SequenceNode
             open_nodes.append(node_class(None, [], event.start_mark, None, event.flow_style))
             keys.append(None)
@@ -581,13 +607,18 @@ def load_yaml(text: str, file: str) -> LocatedDocument:
     tabs = _indentation_tabs(text, file)
     if tabs:
         raise DiagnosticError(tabs)
-    root, refused = _compose_fast(text)
     loader = None
     try:
+        root, refused = _compose_fast(text)
         if root is None:  # the C parser is absent, or the file uses something we refuse: explain it
             loader = _Composer(text)
             root = loader.get_single_node()
             refused = loader.refused
+    except _TooDeep as exc:
+        raise DiagnosticError([Diagnostic(
+            "yaml-too-deep", f"嵌套超过 {MAX_DEPTH} 层：政策文件和用例文件不需要这么深的结构",
+            f"mappings and lists nested deeper than {MAX_DEPTH} levels", file, exc.mark.line + 1, exc.mark.column + 1,
+            "error", "检查这里的缩进和括号 [ { 是否多写了", "check the indentation and brackets here")]) from None
     except yaml.MarkedYAMLError as exc:
         raise DiagnosticError([_syntax_problem(exc, file)]) from None
     except yaml.reader.ReaderError as exc:

@@ -93,8 +93,8 @@ SHEET_FIELDS: dict[str, tuple[str, str]] = {
     "psn_part_amt": ("个人负担总金额", "amounts.personal"),
 }
 
-_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$")
-_AMOUNT = re.compile(r"^\d{1,15}(\.\d+)?$")
+_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?", re.ASCII)
+_AMOUNT = re.compile(r"\d{1,15}(\.\d+)?", re.ASCII)
 _SAME_DAY = ("outpatient", "chronic_outpatient", "pharmacy")
 
 
@@ -135,7 +135,7 @@ def _code(value: Any) -> str | None:
 
 def _date(t: _Translation, field: str) -> datetime.date | None:
     value = t.raw.get(field)
-    match = _DATETIME.match(value) if isinstance(value, str) else None
+    match = _DATETIME.fullmatch(value) if isinstance(value, str) else None
     if match:
         try:
             return datetime.date(int(match[1]), int(match[2]), int(match[3]))
@@ -148,7 +148,7 @@ def _date(t: _Translation, field: str) -> datetime.date | None:
 
 def _amount(t: _Translation, field: str) -> None:
     value = t.raw[field]
-    if isinstance(value, str) and _AMOUNT.match(value.strip()):
+    if isinstance(value, str) and _AMOUNT.fullmatch(value.strip()):
         try:
             value = Decimal(value.strip())
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers

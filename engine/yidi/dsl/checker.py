@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from . import ast
 from .errors import ExpressionError, ExprProblem
@@ -335,6 +336,11 @@ class _Checker:
         if isinstance(result, tuple):
             return self.error(node, "wrong-type", f"{node.function}(): {result[0]}", f"{node.function}(): {result[1]}",
                               f"用法：{function.signature}", function.signature)
+        if node.function == "round" and not _round_places_ok(node.args[1]):
+            return self.error(node.args[1], "bad-round-places",
+                              f"round 的小数位数须直接写 0 到 {MAX_ROUND_PLACES} 之间的整数",
+                              f"round() takes a whole number of places from 0 to {MAX_ROUND_PLACES}, written as a number",
+                              "金额通常写 round(金额, 2)", "money is usually round(amount, 2)")
         return result
 
     def visit_ListExpr(self, node: ast.ListExpr, narrowed, locals_) -> Type:
@@ -470,6 +476,16 @@ class _Checker:
 
     def _need_bool(self, node: ast.Node, t: Type) -> None:
         self._need(node, t, BOOL)
+
+
+MAX_ROUND_PLACES = 10
+"""round(x, n) takes 0 ≤ n ≤ 10, written as a number: the places are known when the policy is checked."""
+
+
+def _round_places_ok(places: ast.Node) -> bool:
+    value = places.value if isinstance(places, ast.Literal) else None
+    return (isinstance(value, Decimal) and value == value.to_integral_value()
+            and 0 <= value <= MAX_ROUND_PLACES)
 
 
 def _non_null_when(node: ast.Node, outcome: bool) -> frozenset[str]:

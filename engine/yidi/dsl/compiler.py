@@ -5,13 +5,19 @@ generated function per policy and document kind, compiled once at load. The
 text is deterministic — same expression, same code — and uses only names
 the generated module defines:
 
-    i_visit__kind     an input field (read once from the flattened document `d`
+    i_visit_D_kind    an input field (read once from the flattened document `d`
                       at the top of the generated function: see `input_name`)
     p["name"]         a parameter value in force on the settlement date
     b["ratio"]        a column of the matching benefit-table row
     v_treatment       a decision or policy variable computed earlier
+    l_x               a comprehension's variable `x` (the grammar's names are identifiers already)
     f_days_between    a library function (the smallest are written in place: `_INLINE`)
     K0, K1, …         constants (Decimal numbers, dates, tuples) hoisted out
+
+Policy names reach the code only through `variable_name` and `input_name`
+(an injective spelling, see `identifier_part`) or as string literals
+(`p["name"]`, written with repr); the generated function's own locals
+(`d p B on m w x b c0 …`) carry none of the prefixes `v_ i_ l_`.
 """
 
 from __future__ import annotations
@@ -40,13 +46,34 @@ class ConstantPool:
 
 
 def variable_name(name: str) -> str:
-    """Python local for a decision variable: `amounts.fund` → `v_amounts__fund`."""
-    return "v_" + re.sub(r"[^0-9A-Za-z_]", "_", name.replace(".", "__"))
+    """Python local for a decision variable: `amounts.fund` → `v_amounts_D_fund`."""
+    return "v_" + identifier_part(name)
 
 
 def input_name(path: str) -> str:
-    """Python local for an input field: `visit.kind` → `i_visit__kind` (a local is cheaper than a dict lookup per use)."""
-    return "i_" + re.sub(r"[^0-9A-Za-z_]", "_", path.replace(".", "__"))
+    """Python local for an input field: `visit.kind` → `i_visit_D_kind` (a local is cheaper than a dict lookup per use)."""
+    return "i_" + identifier_part(path)
+
+
+def identifier_part(name: str) -> str:
+    """`name` spelled with identifier characters, so that different names never meet.
+
+    Lower-case letters, digits and `_` stay; `.` becomes `_D_` and any other
+    character `_X<hex>_`. Nothing else writes an upper-case letter, so the
+    spelling can be read back: `amounts.fund` → `amounts_D_fund` and
+    `amounts__fund` → `amounts__fund` stay two names (issue 11, item 8).
+    Every other name in the generated code (`d`, `m`, `c3`, `K0`, `f_min`, …)
+    has no `v_`/`i_`/`l_` prefix, so a policy's names cannot meet those either.
+    """
+    return _UNSAFE.sub(_escape, name)
+
+
+_UNSAFE = re.compile(r"[^0-9a-z_]")
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    return "_D_" if char == "." else f"_X{ord(char):x}_"
 
 
 # Library functions small enough to write in place (a call costs more than the work). The flag says

@@ -162,7 +162,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
              _fixed((_D,), _N), lambda d: Decimal(d.year)),
     Function("min", "min(a, b, …) → 数字或日期", "最小值", _same_kind_varargs((NUMBER, DATE)), min),
     Function("max", "max(a, b, …) → 数字或日期", "最大值", _same_kind_varargs((NUMBER, DATE)), max),
-    Function("round", "round(数字, 小数位数) → 数字", "四舍五入（ROUND_HALF_UP）到指定小数位",
+    Function("round", "round(数字, 小数位数) → 数字", "四舍五入（ROUND_HALF_UP）到指定小数位；小数位数直接写 0 到 10 的整数",
              _fixed((_N, _N), _N), _round),
     Function("coalesce", "coalesce(可空值, 备用值)", "前者为空时取后者", _check_coalesce,
              lambda a, b: b if a is None else a),

@@ -1,8 +1,8 @@
 """The reference parser of grammar.lark, and its Chinese syntax errors.
 
 Lark builds the grammar once per process, and keeps the built parser in
-the user's cache folder between processes (Lark's own `cache=`, see
-`_cache_file`). Parse failures become `ExpressionError`s with a Chinese message
+the user's cache folder between processes (as data, in a folder only the
+user may write: see `_lark`). Parse failures become `ExpressionError`s with a Chinese message
 and the offset of the offending character.
 """
 
@@ -12,10 +12,13 @@ import datetime
 import functools
 import hashlib
 import pathlib
+import sys
 from decimal import Decimal
 
 import lark
+import msgspec
 
+from ..private_folder import PrivateFolder
 from ..resources import user_cache_dir
 from . import ast
 from .errors import ExpressionError, ExprProblem
@@ -51,41 +54,105 @@ _TERMINAL_NAMES = {
 }
 
 
+_OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True}
+_CACHE_WHAT = ("表达式解析器缓存", "expression parser cache")
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> lark.Lark:
+    """The parser: from the user's cache folder when an intact copy is there, else built (and kept there)."""
     grammar = _GRAMMAR.read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=_cache_file(grammar))
+    name = _cache_name(grammar)
+    folder = PrivateFolder.open(user_cache_dir(), _CACHE_WHAT)
+    if folder is None:
+        return lark.Lark(grammar, **_OPTIONS)
+    with folder:
+        data = folder.read(name)
+        if data is not None:
+            try:
+                return _from_data(data)
+            except Exception:  # damaged or from another Lark: build again
+                pass
+        parser = lark.Lark(grammar, **_OPTIONS)
+        folder.write(name, _to_data(parser))
+        return parser
 
 
-def _cache_file(grammar: str) -> str | bool:
-    """Where Lark may keep the built parser (a pickle, so only in the user's own folder).
+def _cache_name(grammar: str) -> str:
+    """One file per grammar text, options, Lark and Python version."""
+    key = f"{lark.__version__}\0{sys.version_info[:2]}\0{sorted(_OPTIONS.items())}\0{grammar}"
+    return f"lark-grammar-{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
 
-    One file per grammar text and Lark version; Lark also checks the hash of
-    grammar and options stored inside before using it, and builds afresh
-    (without a word) when the file is missing, stale or cannot be written.
-    No cache at all when the folder cannot be made.
+
+# The built parser is kept as data, not as Lark's own pickle: its tables and
+# terminal patterns serialised by Lark (`memo_serialize`, as Lark's standalone
+# parsers embed them) and written as MessagePack. Loading it creates no
+# objects but Lark's own rules, terminals and tables, and runs no code from the file.
+_BIG_INT = 1  # MessagePack extension code: an integer beyond 64 bits (a terminal's "unbounded" width)
+
+
+def _to_data(parser: lark.Lark) -> bytes:
+    data, memo = parser.memo_serialize([lark.lexer.TerminalDef, lark.grammar.Rule])
+    return msgspec.msgpack.encode({"data": _wide_ints(data), "memo": _wide_ints(memo)})
+
+
+def _from_data(raw: bytes) -> lark.Lark:
+    decoded = msgspec.msgpack.Decoder(ext_hook=_ext).decode(raw)
+    return lark.Lark._load_from_dict(decoded["data"], decoded["memo"])
+
+
+def _wide_ints(value):
+    if isinstance(value, dict):
+        return {_wide_ints(k): _wide_ints(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wide_ints(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not -(1 << 63) <= value < 1 << 64:
+        return msgspec.msgpack.Ext(_BIG_INT, str(value).encode("ascii"))
+    return value
+
+
+def _ext(code: int, data: memoryview) -> int:
+    if code != _BIG_INT:
+        raise ValueError(f"unknown extension {code}")
+    return int(bytes(data).decode("ascii"))
+
+
+def parse_with_lark(text: str, max_depth: int) -> ast.Node:
+    """Parse non-empty `text`; raise ExpressionError (with offsets) if it is not an expression.
+
+    Lark's LALR parser keeps its own stack, but turning its tree into AST
+    nodes recurses per level: a tree deeper than `max_depth` is refused first.
     """
-    folder = user_cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
-        return False
-    digest = hashlib.sha256(f"{lark.__version__}\0{grammar}".encode()).hexdigest()[:16]
-    return str(folder / f"lark-grammar-{digest}.pickle")
-
-
-def parse_with_lark(text: str) -> ast.Node:
-    """Parse non-empty `text`; raise ExpressionError (with offsets) if it is not an expression."""
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise ExpressionError([_syntax_problem(text, exc)]) from None
+    too_deep = _first_below(tree, max_depth)
+    if too_deep is not None:
+        start = _span(too_deep.meta)["start"] if isinstance(too_deep, lark.Tree) else getattr(too_deep, "start_pos", 0) or 0
+        raise ExpressionError([ExprProblem(
+            start, start + 1, "expression-too-deep", f"表达式嵌套超过 {max_depth} 层",
+            f"the expression nests deeper than {max_depth} levels",
+            "每个运算符、if、函数调用、列表和成员访问“.”都算一层；很长的 a or b or … 请改写成 x in [...]，或拆成几个中间变量",
+            "each operator, if, call, list and member `.` is a level; write long `or` chains as `x in [...]`, or split into variables")])
     try:
         return _ToAst(text).transform(tree)
     except lark.exceptions.VisitError as exc:  # a literal the transformer refused
         if isinstance(exc.orig_exc, ExpressionError):
             raise exc.orig_exc from None
         raise
+
+
+def _first_below(tree: lark.Tree, max_depth: int):
+    """The first node (tree or token) deeper than `max_depth`, found without recursion; else None."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return node
+        if isinstance(node, lark.Tree):
+            stack.extend((child, depth + 1) for child in reversed(node.children) if child is not None)
+    return None
 
 
 def _syntax_problem(text: str, exc: lark.exceptions.UnexpectedInput) -> ExprProblem:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic
 from ..source import Position
+from .decision_model import OUTPUTS, input_types
 from .model import BenefitTable, Floor, Parameter, Policy, Rule, Variable
 
 
@@ -107,6 +108,10 @@ def layer(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic])
             history.setdefault(param.name, []).append(param)
             _check_bounds(param, history[param.name], problems)
         for variable in level.variables:
+            clash = _name_clash(variable.name, variable.for_kind)
+            if clash is not None:
+                problems.append(_diag("name-collision", *clash, variable.position))
+                continue
             if variable.name in variables:
                 first = variables[variable.name]
                 problems.append(_diag("duplicate-variable", f"变量 {variable.name} 已在 {first.policy_id} 中声明",
@@ -201,3 +206,25 @@ def _check_overrides(rules: Mapping[str, Rule], problems: list[Diagnostic]) -> N
                 problems.append(_diag("override-other-variable",
                                       f"规则 {rule.id} 设置 {rule.sets}，不能作为设置 {other.sets} 的规则 {target} 的例外",
                                       f"rule {rule.id} sets {rule.sets}; it cannot be an exception to {target}, which sets {other.sets}", at))
+
+
+def _name_clash(name: str, kind: str) -> tuple[str, str] | None:
+    """Why a policy variable may not have `name`, if it may not.
+
+    Expressions resolve a name to a variable before an input field, so a
+    variable `costs.total` would silently replace the claim's total in every
+    rule; one named like an output would retype it; `param.` and `benefit.`
+    names could never be read.
+    """
+    if any(o.name == name for o in OUTPUTS):
+        return (f"变量 {name} 与决定的输出项同名：输出项不能再声明为中间变量",
+                f"variable {name} has the name of an output of the decision")
+    head = name.split(".")[0]
+    if head in ("param", "benefit"):
+        return (f"变量名不能以 {head}. 开头：表达式里 {head}.… 指的是{'参数' if head == 'param' else '待遇表'}",
+                f"a variable name cannot start with {head}.")
+    field = next((path for path in input_types(kind) if path == name or path.startswith(name + ".")), None)
+    if field is not None:
+        return (f"变量 {name} 与申请中的字段 {field} 同名（或是其前缀）：规则中的 {field} 将不再指申请中的字段",
+                f"variable {name} has the name of the input field {field} (or a prefix of it)")
+    return None

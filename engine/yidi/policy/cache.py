@@ -3,26 +3,39 @@
 Loading a tree means reading YAML, checking schemas, type-checking and
 compiling every expression: a few hundred milliseconds that a CLI call or a
 worker process should not pay again for unchanged files. The cache key is a
-hash of every policy file (with its path) and of the engine's own code and
-schemas, so any change to either builds afresh; a damaged or foreign cache
-file is ignored. Only a valid, fully compiled set is ever stored.
+hash of every policy file (with its path), of the engine's own code and
+schemas, and of the interpreter (implementation, version, bytecode and
+marshal formats), so any change to any of them builds afresh. Only a valid,
+fully compiled set is ever stored.
 
-The cache holds pickles, which can run code when loaded: it lives in the
-user's own cache folder (`~/.cache/yidi`), written with owner-only permissions.
+An entry is a header (format, interpreter, SHA-256 of the rest) and a
+pickle. Anything unexpected — missing, truncated, damaged, written by another
+interpreter, unreadable — is a miss and the set is built again; it never
+reaches `pickle`, let alone the marshalled code inside it.
+
+The pickle holds the generated code the engine runs (and pickle itself can
+run code when loaded), so whoever can write the cache can run code as the
+user: entries are read and written only in a folder and as files that
+belong to the user and that nobody else may write (`yidi.private_folder`).
+docs/security.md states this threat model and why the format stays pickle.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
+import importlib.util
+import marshal
 import pathlib
 import pickle
-import tempfile
+import sys
 
+from ..private_folder import PrivateFolder
 from ..resources import user_cache_dir
 
 _PACKAGE = pathlib.Path(__file__).resolve().parent.parent
+_FORMAT = b"yidi compiled policies 2\n"
+WHAT = ("编译缓存", "compiled-policy cache")
 
 
 def default_dir() -> pathlib.Path:
@@ -41,30 +54,57 @@ def engine_fingerprint() -> bytes:
     return digest.digest()
 
 
+def interpreter_tag() -> bytes:
+    """The interpreter an entry's code objects belong to.
+
+    Marshalled code is only valid for the interpreter that wrote it (3.11
+    code read by 3.12 can crash the process), so the implementation, exact
+    version, bytecode magic number and marshal format are all part of it.
+    """
+    impl = sys.implementation
+    version = ".".join(str(part) for part in sys.version_info)
+    return (f"{impl.name} {impl.cache_tag} {version} bytecode {importlib.util.MAGIC_NUMBER.hex()} "
+            f"marshal {marshal.version} pickle {pickle.HIGHEST_PROTOCOL} {sys.byteorder}").encode()
+
+
 def key_for(entries: list[tuple[str, bytes]]) -> str:
-    digest = hashlib.sha256(engine_fingerprint())
+    digest = hashlib.sha256(engine_fingerprint() + b"\0" + interpreter_tag() + b"\0")
     for name, content in entries:
         digest.update(name.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()
 
 
+def _entry_name(key: str) -> str:
+    return f"{key}.pickle"
+
+
+def _header() -> bytes:
+    return _FORMAT + interpreter_tag() + b"\n"
+
+
 def read(directory: pathlib.Path, key: str):
-    path = directory / f"{key}.pickle"
-    try:
-        with open(path, "rb") as handle:
-            return pickle.load(handle)  # noqa: S301 — our own cache, owner-only, keyed by content
-    except FileNotFoundError:
+    """The cached value for `key`, or None (missing, refused, or not an intact entry of this interpreter)."""
+    folder = PrivateFolder.open(directory, WHAT, create=False)
+    if folder is None:
         return None
-    except Exception:  # damaged or from another Python: rebuild
+    with folder:
+        data = folder.read(_entry_name(key))
+    if data is None:
+        return None
+    header = _header()
+    body = data[len(header) + 32:]
+    if not data.startswith(header) or hashlib.sha256(body).digest() != data[len(header):len(header) + 32]:
+        return None  # truncated, damaged, or another format or interpreter: build again
+    try:
+        return pickle.loads(body)  # noqa: S301 — the user's own file, checked above (see module docstring)
+    except Exception:  # written by an engine this one cannot read: build again
         return None
 
 
 def write(directory: pathlib.Path, key: str, value) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, directory / f"{key}.pickle")
-    except OSError:
-        pass  # a read-only home must not stop the engine
+    folder = PrivateFolder.open(directory, WHAT, create=True)
+    if folder is None:
+        return  # no cache folder we may use: a read-only home or a refused folder must not stop the engine
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    with folder:
+        folder.write(_entry_name(key), _header() + hashlib.sha256(body).digest() + body)

@@ -107,6 +107,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     all_variable_kinds = _OUTPUT_KINDS | {v.name: v.for_kind for v in layered.variables.values()}
     rules = [r for r in rules_in_force(layered, inactive) if all_variable_kinds.get(r.sets) == kind]
     before = len(problems)
+    _limit_rules_per_variable(rules, problems)
     for rule in layered.rules:
         if rule.sets not in all_variable_kinds:
             problems.append(_at(rule.position, "unknown-variable", f"规则设置的变量 “{rule.sets}” 不存在",
@@ -133,7 +134,13 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     every_value = {name: _EveryValue(tuple(v for d in definitions for v in d.values))
                    for name, definitions in layered.inherited_parameters.items()}
     source, pool, line_rules, fire_order = _generate(kind, rules, checked, order, outputs, inputs, every_value, checked_floors)
-    code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
+    try:
+        code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:  # beyond Python's own limits despite ours
+        problems.append(_at(layered.policy.position, "policy-too-complex",
+                            f"政策过于复杂，无法编译（{type(exc).__name__}）：请减少规则数量或拆分表达式",
+                            f"the policy is too complex to compile ({type(exc).__name__}: {exc})"))
+        return None
     constants = tuple(pool.values)
     params_used = tuple(
         frozenset().union(*(c.params_used for c in pair if isinstance(c, CheckedExpr))) for pair in checked
@@ -142,6 +149,26 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     return Program(kind, layered.policy.id, tuple(rules), params_used, tuple(order), tuple(inputs), source,
                    _link(code, constants, tuple(rules), line_rules), line_rules, reads_benefit, fire_order, code, constants,
                    floors, tuple(frozenset(holds.variables_used) for _, holds in checked_floors))
+
+
+MAX_RULES_PER_VARIABLE = 200
+"""Most rules one variable may have in a policy with everything it inherits (the shipped policies have at most 14).
+
+Each is a branch of one `if … elif …` chain in the generated code, which
+Python's compiler nests one level per branch; the proofs that rules
+exclude each other also grow with the square of their number."""
+
+
+def _limit_rules_per_variable(rules: list[Rule], problems: list[Diagnostic]) -> None:
+    counts: collections.Counter[str] = collections.Counter()
+    for rule in rules:
+        counts[rule.sets] += 1
+        if counts[rule.sets] == MAX_RULES_PER_VARIABLE + 1:
+            problems.append(_at(rule.position, "too-many-rules",
+                                f"变量 {rule.sets} 的规则超过 {MAX_RULES_PER_VARIABLE} 条（含上级政策的规则）",
+                                f"variable {rule.sets} has more than {MAX_RULES_PER_VARIABLE} rules (inherited ones included)",
+                                "把取值列成参数（list）并用 in 判断，或拆成几个中间变量",
+                                "put the values in a list parameter and test with `in`, or split into variables"))
 
 
 def _at(position, code, zh, en, help_zh=None, help_en=None) -> Diagnostic:
@@ -268,7 +295,7 @@ def _generate(kind, rules, checked, order, outputs, inputs, params, floors=()):
     for name in order:
         local = variable_name(name)
         indices = by_variable.get(name, [])
-        emit(f"# {name}")
+        emit("# " + name.encode("unicode_escape").decode("ascii"))  # a name can never end the comment
         output = outputs.get(name)
         fallback = (f"{local} = {_literal_code(output.default, pool)}" if output is not None and output.has_default
                     else f"missing({name!r})")

@@ -6,10 +6,12 @@ Nothing here interprets expressions; it only turns checked YAML into
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import functools
 import json
 import pathlib
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -56,8 +58,20 @@ def load_policy(path: pathlib.Path, display: str, problems: list[Diagnostic]) ->
     return _Builder(doc, problems).policy()
 
 
-def _date(text: Any) -> datetime.date:
-    return text if isinstance(text, datetime.date) else datetime.date.fromisoformat(str(text))
+def parse_date(text: str) -> datetime.date | tuple[str, str]:
+    """A `YYYY`, `YYYY-MM` or `YYYY-MM-DD` text (the schema has checked its shape) as the
+    first day it names — or why no such day exists (zh, en): `2025-02-30`, year `0000`."""
+    year, month, day = (text.split("-") + ["01", "01"])[:3]
+    if int(year) < 1:
+        return (f"“{text}” 不是有效日期：没有 0 年", f"{text!r} is not a valid date: there is no year 0")
+    try:
+        return datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        last = calendar.monthrange(int(year), int(month))[1] if 1 <= int(month) <= 12 else None
+        if last is None:
+            return (f"“{text}” 不是有效日期：没有 {int(month)} 月", f"{text!r} is not a valid date: no month {int(month)}")
+        return (f"“{text}” 不是有效日期：{int(year)} 年 {int(month)} 月只有 {last} 天",
+                f"{text!r} is not a valid date: {int(year)}-{int(month):02d} has {last} days")
 
 
 def _citation(raw: dict | None) -> Citation | None:
@@ -80,8 +94,20 @@ class _Builder:
         p = self.doc.at(path)
         self.problems.append(Diagnostic(code, zh, en, p.file, p.line, p.column))
 
+    def date(self, path: tuple, text: Any) -> Any:
+        """The date written at `path`, or _BAD after reporting a day that does not exist."""
+        found = parse_date(str(text))
+        if isinstance(found, tuple):
+            self.error(path, "bad-date", *found)
+            return _BAD
+        return found
+
     def policy(self) -> Policy:
         data = self.data
+        for i, d in enumerate(data.get("documents", ())):
+            for key in ("issued", "in_force"):  # kept as written (as precise as the source), but a real day
+                if d.get(key) is not None:
+                    self.date(("documents", i, key), d[key])
         documents = tuple(
             Document(d["id"], d["title"], d.get("issuer"), d.get("issued"), d.get("in_force"), d.get("nature"), d.get("nature_note"))
             for d in data.get("documents", ())
@@ -110,8 +136,10 @@ class _Builder:
     def in_force(self, raw: dict | None) -> InForce | None:
         if raw is None:
             return None
-        return InForce(_date(raw["from"]), _citation(raw["source"]), raw.get("interpretation"), raw.get("note"),
-                       self.at("in_force"))
+        start = self.date(("in_force", "from"), raw["from"])
+        if start is _BAD:
+            return None  # reported: the tree is refused
+        return InForce(start, _citation(raw["source"]), raw.get("interpretation"), raw.get("note"), self.at("in_force"))
 
     def in_force_parameter(self, in_force: InForce) -> Parameter:
         """`in_force.<id>`: the date this policy's rules apply from, readable by its (and its children's) rules."""
@@ -133,7 +161,9 @@ class _Builder:
     def rule(self, index: int, raw: dict, in_force: InForce | None) -> Rule:
         base = ("rules", index)
         effective = raw.get("effective") or {}
-        effective_from = _date(effective["from"]) if effective.get("from") else None
+        start, until = (self.date((*base, "effective", key), effective[key]) if effective.get(key) else None
+                        for key in ("from", "until"))
+        effective_from = None if start is _BAD else start  # reported: the tree is refused
         if in_force is not None and effective_from is not None and effective_from < in_force.start:
             self.error((*base, "effective", "from"), "rule-before-in-force",
                        f"规则 {raw['id']} 的生效日期 {effective_from} 早于本政策的施行日期 {in_force.start}（in_force）",
@@ -145,7 +175,7 @@ class _Builder:
             overrides=tuple(raw.get("overrides") or ()),
             source=_citation(raw["source"]), interpretation=raw.get("interpretation"),
             effective_from=effective_from,
-            effective_until=_date(effective["until"]) if effective.get("until") else None,
+            effective_until=None if until is _BAD else until,
             policy_id=self.id, position=self.doc.at(base),
             overrides_positions=tuple(self.doc.at((*base, "overrides", j)) for j in range(len(raw.get("overrides") or ()))),
         )
@@ -161,10 +191,12 @@ class _Builder:
         for j, item in enumerate(raw["values"]):
             vpath = (*base, "values", j)
             converted = self.convert(item["value"], raw["type"], (*vpath, "value"))
-            if converted is _BAD:
+            start = self.date((*vpath, "from"), item["from"])
+            until = self.date((*vpath, "until"), item["until"]) if item.get("until") else None
+            if any(part is _BAD for part in (converted, start, until)):
                 continue
             values.append(ParameterValue(
-                start=_date(item["from"]), until=_date(item["until"]) if item.get("until") else None, value=converted,
+                start=start, until=until, value=converted,
                 source=_citation(item.get("source")), illustrative=bool(item.get("illustrative", False)),
                 note=item.get("note"), interpretation=item.get("interpretation"), position=self.doc.at(vpath),
                 approval=_citation(item.get("approval")),
@@ -193,8 +225,8 @@ class _Builder:
                 return Decimal(value)
             if type_name == "bool" and isinstance(value, bool):
                 return value
-            if type_name == "date" and isinstance(value, str):
-                return datetime.date.fromisoformat(value)
+            if type_name == "date" and isinstance(value, str) and _DATE_SHAPE.fullmatch(value):
+                return self.date(path, value)
             if type_name == "string" and isinstance(value, str):
                 return value
         except ValueError:
@@ -218,3 +250,4 @@ class _Builder:
 
 
 _BAD = object()
+_DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -38,8 +38,8 @@ from .state import ServerState
 from .workbench import workbench_routes
 
 log = logging.getLogger("yidi.server")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_CLIENT = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # X-Yidi-Client, e.g. "workbench"; recorded as the log's "client"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_CLIENT = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # X-Yidi-Client, e.g. "workbench"; recorded as the log's "client"
 
 
 class HttpError(Exception):
@@ -93,7 +93,7 @@ def _trace(request: Request, default: str) -> str:
 
 def _client(request: Request) -> str | None:
     given = request.headers.get("x-yidi-client", "")
-    return given if _CLIENT.match(given) else None
+    return given if _CLIENT.fullmatch(given) else None
 
 
 def _state(request: Request) -> ServerState:
@@ -213,7 +213,7 @@ class Observe:
             return
         started = time.perf_counter()
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope["yidi.request_id"] = request_id
         status = 500
 

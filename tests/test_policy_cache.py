@@ -1,0 +1,202 @@
+"""The on-disk caches (issue 11, items 11 and 12).
+
+The compiled-policy cache is keyed by the interpreter too, any entry that is
+not intact is built again (never a crash), and neither it nor the expression
+parser's cache is read from a folder or file that someone else can write.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pathlib
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from yidi import Engine
+from yidi.policy import cache
+
+from .conftest import POLICIES, ROOT
+
+CLAIM = json.loads((ROOT / "examples" / "henan-newborn.claim.json").read_text(encoding="utf-8"))
+NATIONAL = [("policies/national/policy.yaml", (POLICIES / "national" / "policy.yaml").read_bytes())]
+
+
+def only_entry(folder: pathlib.Path) -> pathlib.Path:
+    (entry,) = folder.glob("*.pickle")
+    return entry
+
+
+class Planted:
+    """Unpickling this opens (creates) a marker file: the proof that a cache file was loaded."""
+
+    def __init__(self, marker: pathlib.Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def plant(folder: pathlib.Path, marker: pathlib.Path) -> pathlib.Path:
+    """An entry for the shipped tree, written by the cache itself, whose loading would create `marker`."""
+    contents = [(f"policies/{p.relative_to(POLICIES).as_posix()}", p.read_bytes())
+                for p in sorted(POLICIES.rglob("policy.yaml")) if "tests" not in p.relative_to(POLICIES).parts]
+    folder.mkdir(mode=0o700, exist_ok=True)
+    cache.write(folder, cache.key_for(contents), Planted(marker))
+    return only_entry(folder)
+
+
+# --------------------------------------------------------------------------
+# Item 11: the interpreter is part of the key; a damaged entry is a miss.
+
+
+@pytest.mark.parametrize("change", ["implementation", "version", "bytecode"])
+def test_the_key_depends_on_the_interpreter(monkeypatch, change):
+    """Code marshalled by one Python must never be read by another (3.11's by 3.12 crashes it)."""
+    here = cache.key_for(NATIONAL)
+    if change == "implementation":
+        monkeypatch.setattr(sys.implementation, "cache_tag", "pypy311")
+    elif change == "version":
+        monkeypatch.setattr(sys, "version_info", (3, sys.version_info[1] + 1, 0, "final", 0))
+    else:
+        monkeypatch.setattr(importlib.util, "MAGIC_NUMBER", b"\x00\x00\r\n")
+    assert cache.key_for(NATIONAL) != here
+
+
+def test_an_entry_of_another_interpreter_is_never_unpickled(tmp_path, monkeypatch):
+    marker = tmp_path / "loaded"
+    folder = tmp_path / "cache"
+    entry = plant(folder, marker)
+    monkeypatch.setattr(cache, "interpreter_tag", lambda: b"cpython cpython-399 3.99.0.final.0")
+    engine = Engine.load(POLICIES, cache=folder)  # same file name (key computed above), foreign header
+    assert not marker.exists()
+    assert engine.evaluate(CLAIM)["treatment"] == "emergency"
+    assert entry.exists()
+
+
+_RUN_CACHED = """
+import json, sys
+from yidi import Engine
+decision = Engine.load(sys.argv[1], cache=sys.argv[2]).evaluate(json.loads(sys.argv[3]), trace="ids")
+print(json.dumps(decision["amounts"], sort_keys=True, default=str))
+"""
+
+
+def _run_cached(folder: pathlib.Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "engine")}
+    return subprocess.run([sys.executable, "-c", _RUN_CACHED, str(POLICIES), str(folder), json.dumps(CLAIM)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_damaged_code_in_an_entry_is_a_miss_not_a_crash(tmp_path, engine):
+    """Bit rot inside the marshalled bytecode: the entry still unpickles, but its code must never run."""
+    folder = tmp_path / "cache"
+    expected = json.dumps(engine.evaluate(CLAIM, trace="ids")["amounts"], sort_keys=True, default=str)
+    first = _run_cached(folder)
+    assert first.returncode == 0 and first.stdout.strip() == expected, first.stderr
+    entry = only_entry(folder)
+    data = entry.read_bytes()
+    evaluate = next(c for c in engine.policies.policies["henan"].programs["claim"].code.co_consts if hasattr(c, "co_code"))
+    assert data.count(evaluate.co_code) == 1
+    entry.write_bytes(data.replace(evaluate.co_code, bytes(len(evaluate.co_code))))  # opcode 0 (CACHE) throughout
+    again = _run_cached(folder)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage", "pickle-of-something-else"])
+def test_an_unreadable_entry_is_built_again(tmp_path, engine, damage):
+    folder = tmp_path / "cache"
+    Engine.load(POLICIES, cache=folder)
+    entry = only_entry(folder)
+    data = entry.read_bytes()
+    entry.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": os.urandom(4096),
+                       "pickle-of-something-else": pickle.dumps({"not": "a policy set"})}[damage])
+    assert Engine.load(POLICIES, cache=folder).evaluate(CLAIM) == engine.evaluate(CLAIM)
+    assert entry.read_bytes() == data  # replaced by a good entry
+
+
+# --------------------------------------------------------------------------
+# Item 12: only the user's own, private files are read.
+
+
+def test_a_cache_folder_others_can_write_is_refused(tmp_path, capsys):
+    marker = tmp_path / "loaded"
+    folder = tmp_path / "shared"
+    plant(folder, marker)
+    folder.chmod(0o777)  # an existing folder: mkdir(mode=0o700, exist_ok=True) would not tighten it
+    engine = Engine.load(POLICIES, cache=folder)
+    assert not marker.exists(), "a file in a folder anyone can write was unpickled"
+    assert engine.evaluate(CLAIM)["treatment"] == "emergency"
+    err = capsys.readouterr().err
+    assert str(folder) in err and "0777" in err and "chmod go-w" in err
+
+
+def test_a_cache_file_others_can_write_is_refused(tmp_path, capsys):
+    marker = tmp_path / "loaded"
+    folder = tmp_path / "cache"
+    entry = plant(folder, marker)
+    entry.chmod(0o666)
+    Engine.load(POLICIES, cache=folder)
+    assert not marker.exists()
+    assert str(entry) in capsys.readouterr().err
+
+
+def test_a_cache_folder_of_another_user_is_refused(tmp_path, monkeypatch, capsys):
+    marker = tmp_path / "loaded"
+    folder = tmp_path / "cache"
+    plant(folder, marker)
+    someone_else = os.geteuid() + 1
+    monkeypatch.setattr(os, "geteuid", lambda: someone_else)
+    Engine.load(POLICIES, cache=folder)
+    assert not marker.exists()
+    assert "uid" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_cache_file_of_another_user_is_refused(tmp_path, capsys):
+    marker = tmp_path / "loaded"
+    folder = tmp_path / "cache"
+    entry = plant(folder, marker)
+    os.chown(entry, 65534, 65534)
+    Engine.load(POLICIES, cache=folder)
+    assert not marker.exists()
+    assert "uid 65534" in capsys.readouterr().err
+
+
+def test_a_symbolic_link_in_the_cache_is_not_followed(tmp_path):
+    marker = tmp_path / "loaded"
+    elsewhere = tmp_path / "elsewhere"
+    target = plant(elsewhere, marker)
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    (folder / target.name).symlink_to(target)
+    Engine.load(POLICIES, cache=folder)
+    assert not marker.exists()
+
+
+def test_new_cache_folders_and_entries_are_private(tmp_path):
+    folder = tmp_path / "new" / "cache"
+    Engine.load(POLICIES, cache=folder)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert only_entry(folder).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_parser_cache_is_not_kept_in_a_folder_others_can_write(tmp_path, monkeypatch, capsys):
+    from yidi.dsl import lark_parser
+
+    shared = tmp_path / "xdg" / "yidi"
+    shared.mkdir(parents=True)
+    shared.chmod(0o777)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    lark_parser._lark.cache_clear()
+    try:
+        assert lark_parser._lark().parse("a + 1")
+    finally:
+        lark_parser._lark.cache_clear()
+    assert not list(shared.iterdir()), "nothing is read from or written to a folder anyone can write"
+    assert str(shared) in capsys.readouterr().err
