@@ -78,6 +78,8 @@ EXTRA_FIELDS: dict[str, tuple[str, str]] = {
     "yidi_outside_services": ("住院期间外院检查治疗", "visit.outside_services"),
     "yidi_self_paid": ("出院自费结算", "visit.self_paid"),
     "yidi_system_failure": ("系统原因未能直接结算", "visit.system_failure"),
+    "yidi_payment_source": ("支付来源 pooling_fund 统筹基金 | personal_account 个人账户", "visit.payment_source"),
+    "yidi_third_party_unpaid": ("第三人不支付或无法确定第三人（须 rel_ttp_flag 为 1）：基金先行支付", "visit.trauma"),
 }
 
 REQUIRED = ("mdtrt_id", "insuplc_admdvs", "insutype", "mdtrtarea_admvs", "med_type", "begntime",
@@ -205,8 +207,18 @@ def _trauma(t: _Translation, code: str | None, implied: dict[str, Any]) -> None:
             t.bad("rel_ttp_flag", "外伤就医须填写涉及第三方标志 rel_ttp_flag（0 或 1），以区分有无第三方责任",
                   "rel_ttp_flag (0 or 1) is required for trauma care: it decides third-party liability")
         elif third is not None:
-            t.put("visit.trauma", "third_party" if third else "no_third_party", "trum_flag" if "trum_flag" in t.raw else "med_type")
+            unpaid = t.raw.get("yidi_third_party_unpaid")
+            if unpaid not in (None, True, False):
+                t.bad("yidi_third_party_unpaid", "yidi_third_party_unpaid 应为 true 或 false", "yidi_third_party_unpaid must be true or false")
+            elif unpaid and not third:
+                t.bad("yidi_third_party_unpaid", "yidi_third_party_unpaid 为 true，但涉及第三方标志 rel_ttp_flag 不为 1",
+                      "yidi_third_party_unpaid is true but rel_ttp_flag is not 1")
+            else:
+                value = ("third_party_unpaid" if unpaid else "third_party") if third else "no_third_party"
+                t.put("visit.trauma", value, "yidi_third_party_unpaid" if unpaid else "trum_flag" if "trum_flag" in t.raw else "med_type")
         return
+    if t.raw.get("yidi_third_party_unpaid"):
+        t.bad("yidi_third_party_unpaid", "yidi_third_party_unpaid 为 true，但不是外伤就医", "yidi_third_party_unpaid is true but the care is not trauma")
     if third:
         t.bad("rel_ttp_flag", "涉及第三方标志 rel_ttp_flag 为 1，但不是外伤（trum_flag 不为 1）",
               "rel_ttp_flag 1 without trauma (trum_flag is not 1)")
@@ -273,7 +285,7 @@ def _visit_dates(t: _Translation, code: str | None) -> None:
 
 def _extras(t: _Translation, implied: dict[str, Any]) -> None:
     for field, (_, path) in EXTRA_FIELDS.items():
-        if field not in t.raw:
+        if field not in t.raw or field == "yidi_third_party_unpaid":  # read with the trauma flags
             continue
         value = t.raw[field]
         if field == "yidi_referral" and implied.get("referral") and value is not True:
