@@ -49,9 +49,13 @@ def _window_end(start: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month + 1, start.day) - datetime.timedelta(days=1)
 
 
+IN_FORCE = datetime.date(2025, 1, 1)         # policies/henan/policy.yaml in_force (an interpretation)
+THIRD_PARTY = ("third_party", "third_party_unpaid")
+
+
 def decide(d: dict) -> dict:
     insured, visit_region = d["insured.region"], d["visit.region"]
-    admission = d["visit.admission_date"]
+    admission, settled = d["visit.admission_date"], d["visit.settled_on"]
     kind = d["visit.kind"]
     if _city(visit_region) == _city(insured):
         scope = "local"
@@ -60,6 +64,8 @@ def decide(d: dict) -> dict:
     else:
         scope = "cross_province"
     away = scope != "local"
+    trauma = d["visit.trauma"]
+    emergency, referral_slip = d["visit.emergency"], d["visit.referral"]
 
     has_filing = d["filing"] is not None
     ftype = d["filing.type"]
@@ -77,41 +83,57 @@ def decide(d: dict) -> dict:
         status = "retroactive" if retro else "valid"
     elif scope == "local":
         status = "not_required"
-    elif d["visit.emergency"]:
+    elif emergency:
         status = "deemed"
     elif matches and end is not None and admission > end:
         status = "expired"
     else:
         status = "absent"
+    unfiled = status in ("absent", "expired")
 
     birth = d["insured.birth_date"]
     newborn = kind == "inpatient" and birth is not None and 0 <= (admission - birth).days <= 28
     special = newborn or d["visit.psychiatric_certificate"]
     filed = status in ("valid", "retroactive")
+    # the precedence written in policies/national (header) and henan 二（二）
     if not away:
         treatment = "local"
     elif filed and ftype in LONG_TERM:
         treatment = "long_term"
-    elif status == "deemed" or (filed and ftype == "emergency") or special:
+    elif special:
+        treatment = "emergency"
+    elif status == "deemed" or (filed and ftype == "emergency"):
         treatment = "emergency"
     elif filed and ftype == "referral":
         treatment = "referral"
     elif filed and ftype == "other_temporary":
-        treatment = "other_temporary"
-    elif d["visit.referral"] and not d["visit.emergency"]:
+        treatment = "emergency" if emergency else "referral" if referral_slip else "other_temporary"
+    elif referral_slip and not emergency:
         treatment = "referral"
     else:
         treatment = "unfiled"
 
-    unsupplemented = (has_filing and ftype in LONG_TERM and d["filing.basis"] == "commitment"
-                      and (d["filing.supplemented_on"] is None or d["filing.supplemented_on"] > admission))
-    reduction = Decimal(20) if (scope == "local" and status == "valid" and unsupplemented) else Decimal(REDUCTION[treatment])
+    supplemented = d["filing.supplemented_on"]
+    commitment = has_filing and ftype in LONG_TERM and d["filing.basis"] == "commitment"
+    unsupplemented = commitment and (supplemented is None or supplemented > settled)   # 二（一）, judged at settlement
+    filed_on = (d["filing.filed_on"] or d["filing.start_date"]) if has_filing else None
+    home_commitment = scope == "local" and status == "valid" and unsupplemented
+    outside_place = away and has_filing and not matches and status == "absent" and treatment in ("unfiled", "referral")
+    if home_commitment:
+        reduction = Decimal(20) if filed_on >= IN_FORCE else Decimal(0)             # 五（二）: earlier filings are not cut
+    elif outside_place:
+        reduction = None                                                             # 附件1 温馨提示二: the pooling region's rules
+    else:
+        reduction = Decimal(REDUCTION[treatment])
 
-    death = away and d["visit.died_after_emergency"] and d["visit.emergency"] and kind == "outpatient"
+    death = away and d["visit.died_after_emergency"] and emergency and kind == "outpatient"
     chronic_manual = away and kind == "chronic_outpatient" and d["visit.chronic_disease"] not in CHRONIC
-    if d["visit.trauma"] == "third_party":
+    special_unfiled = away and treatment == "emergency" and unfiled and special
+    if trauma == "third_party":
         route = "none"
-    elif ((away and status in ("absent", "expired") and treatment in ("unfiled", "referral"))
+    elif trauma == "third_party_unpaid":
+        route = "manual"
+    elif ((away and unfiled and treatment in ("unfiled", "referral")) or special_unfiled
           or (away and not d["visit.networked"]) or d["visit.self_paid"] or d["visit.system_failure"]
           or (status == "retroactive" and d["filing.filed_on"] > d["visit.discharge_date"]) or death or chronic_manual):
         route = "manual"
@@ -120,7 +142,8 @@ def decide(d: dict) -> dict:
     catalog = "treatment_place" if route == "direct" else "insured_place" if route == "manual" else None
 
     care = "inpatient" if death else kind
-    row = BENEFIT.get((d["insured.scheme"], d["visit.hospital_level"])) if care == "inpatient" else None
+    personal_account = d["visit.payment_source"] == "personal_account"
+    row = BENEFIT.get((d["insured.scheme"], d["visit.hospital_level"])) if care == "inpatient" and not personal_account else None
     in_scope, total = d["costs.in_scope"], d["costs.total"]
     flags = []
     if away and care == "inpatient" and total >= 30000:
@@ -129,25 +152,35 @@ def decide(d: dict) -> dict:
         flags.append("chronic_not_direct")
     ratio = deductible = fund = personal = None
     if route == "none":
-        ratio, fund = Decimal(0), Decimal(0)
-    elif row is not None:
+        amounts = {"in_scope": in_scope, "deductible": None, "fund": Decimal(0), "personal": total}
+        ratio = Decimal(0)
+    elif row is None:                                                                # no table: left undetermined
+        amounts = None
+    else:
         base_deductible, base_ratio, cap = row
-        ratio = max(base_ratio - reduction / 100, Decimal(0))
         deductible = min(base_deductible, in_scope)
-        fund = min(((in_scope - deductible) * ratio).quantize(CENT, rounding=ROUND_HALF_UP), cap)
+        if reduction is not None:
+            ratio = max(base_ratio - reduction / 100, Decimal(0))
+            fund = min(((in_scope - deductible) * ratio).quantize(CENT, rounding=ROUND_HALF_UP), cap)
+            personal = total - fund
+        amounts = {"in_scope": in_scope, "deductible": deductible, "fund": fund, "personal": personal}
         flags.append("benefit_table_illustrative")
-    if fund is not None:
-        personal = total - fund
-    if (treatment == "unfiled"
-            or (away and has_filing and not matches and not d["visit.emergency"])
-            or (away and status in ("absent", "expired") and d["visit.referral"] and not d["visit.emergency"] and not special)
-            or (away and filed and ftype in LONG_TERM and special)
-            or (away and status in ("absent", "expired") and treatment in ("unfiled", "referral") and route != "none")
-            or (d["visit.system_failure"] and route != "none") or route == "none"):
+    if (
+        (away and has_filing and not matches and not emergency)                       # national.filing-status-other-place
+        or (away and unfiled and referral_slip and not emergency and not special)     # national.treatment-referral-certificate
+        or (away and unfiled and treatment in ("unfiled", "referral") and trauma not in THIRD_PARTY)
+        or (d["visit.system_failure"] and trauma not in THIRD_PARTY) or trauma in THIRD_PARTY
+        or (away and filed and ftype in LONG_TERM and special)                        # henan.long-term-filer-keeps-standard
+        or (special_unfiled and trauma not in THIRD_PARTY)
+        or (commitment and supplemented is not None and admission < supplemented <= settled)
+        or home_commitment                                                            # in_force (interpretation) decides
+        or (death and trauma not in THIRD_PARTY) or (scope == "intra_province" and kind == "chronic_outpatient")
+        or (treatment in ("referral", "emergency", "other_temporary", "unfiled") and not outside_place)  # 左右
+    ):
         flags.append("interpretation_applied")
+    if (home_commitment and reduction > 10 and d["filing.region"][:2] != insured[:2]):
+        flags.append("floor_conflict")                                               # below 医保发〔2022〕22号 八
     return {
         "scope": scope, "route": route, "filing_status": status, "treatment": treatment, "catalog": catalog,
-        "reduction_pp": reduction, "ratio": ratio,
-        "amounts": {"in_scope": in_scope, "deductible": deductible, "fund": fund, "personal": personal},
-        "flags": flags,
+        "reduction_pp": reduction, "ratio": ratio, "amounts": amounts, "flags": flags,
     }
