@@ -272,3 +272,12 @@ def test_a_value_nested_past_the_interpreters_limit_in_a_number_field_takes_the_
     assert decode_fast(text) is None
     with pytest.raises(InputError):
         engine.evaluate_json(text)
+
+
+def test_text_holding_a_lone_surrogate_is_refused_not_crashed_on(engine):
+    """From Python a str may hold one (not only its JSON escape); it cannot be encoded, so the fast path declines."""
+    text = VALID.decode().replace('"C1"', '"C\ud800"')
+    assert decode_fast(text) is None
+    with pytest.raises(InputError) as info:
+        engine.evaluate_json(text)
+    assert [p.path for p in info.value.problems] == ["id"]

@@ -206,7 +206,10 @@ _ORDER = (documents.CLAIM, documents.FILING_REQUEST)
 def decode_fast(text: bytes | str) -> Flat | None:
     """The flat, normalised document if `text` is certainly a valid document, else None (use the thorough path)."""
     if isinstance(text, str):
-        text = text.encode("utf-8")
+        try:
+            text = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not text; the thorough path says so
+            return None
     if b"\\" in text:
         return None
     for kind in _ORDER:
