@@ -3,7 +3,8 @@
 Modules: `state` (what is served, atomic reload), `service` (deciding and
 logging, no HTTP), `app` (routes, limits, formats, admin token), `openapi`
 (the OpenAPI document, generated from schemas/), `metrics` (Prometheus
-text), `cli` (the `yidi serve` command). See docs/server.md.
+text), `deadlines` (slow clients: header and body deadlines on uvicorn's h11
+protocol), `cli` (the `yidi serve` command). See docs/server.md.
 
 Importing this package does not import Starlette; `create_app` does.
 """

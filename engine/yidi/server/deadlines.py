@@ -18,7 +18,9 @@ few hundred sockets. So each connection here gets:
 Both are reset by nothing the client does: trickling bytes does not extend
 them. The h11 protocol is used whatever else is installed (uvicorn would pick
 httptools if present), so the header-size limit (`h11_max_incomplete_event_size`)
-holds too.
+holds too. The subclass uses what H11Protocol keeps for its own keep-alive
+timer (`conn`, `transport`, `loop`); tests/test_server_hostile.py exercises it
+against a real server, so an uvicorn that changes them fails there first.
 """
 
 from __future__ import annotations
