@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -87,6 +88,21 @@ def test_errors_name_the_platform_fields_also_for_contract_checks():
     assert set(later) == {"endtime", "inscp_scp_amt"} and "contract field visit.discharge_date" in later["endtime"]
     assert _problems([BASE]) == {"": "a platform claim must be a JSON object"}
     assert "endtime" in _problems({k: v for k, v in BASE.items() if k != "endtime"})
+
+
+def test_platform_records_keep_to_the_contracts_ranges_named_by_platform_field():
+    problems = _problems({**BASE, "medfee_sumamt": "100000000.00", "inscp_scp_amt": 1e400, "brdy": "1899-12-31",
+                          "setl_time": "2100-01-01 00:00:00"})
+    assert set(problems) == {"medfee_sumamt", "inscp_scp_amt", "brdy", "setl_time"}
+    assert "99999999.99" in problems["medfee_sumamt"] and "1900-01-01" in problems["brdy"]
+    boundary = nhsa.translate({**BASE, "medfee_sumamt": "99999999.99", "inscp_scp_amt": "99999999.99", "brdy": "1900-01-01"})
+    assert boundary["costs"]["total"] == Decimal("99999999.99") and boundary["insured"]["birth_date"] == "1900-01-01"
+
+
+def test_many_unknown_extra_fields_are_counted_not_each_described():
+    with pytest.raises(InputError) as exc:
+        nhsa.translate({**BASE, **{f"yidi_x{i}": 1 for i in range(5000)}})
+    assert len(exc.value.problems) == 100 and exc.value.omitted == 4900
 
 
 def test_settlement_sheet_names(engine):

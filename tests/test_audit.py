@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -17,7 +19,7 @@ from yidi import Engine, EvaluationError
 from yidi.adapters import nhsa
 from yidi.audit import AuditError, AuditLog, canonical, input_hash, read_log, record
 from yidi.documents import load_json
-from yidi.replay import replay
+from yidi.replay import MalformedLog, replay
 
 from .conftest import CONFLICTING, EXAMPLES, POLICIES, ROOT, plant_rule_conflict
 
@@ -179,4 +181,79 @@ def test_replay_command_exit_codes(tmp_path, engine, policy_copy):
     assert differ.returncode == 1, differ.stderr
     assert json.loads(differ.stdout)["differ"] == 2
     (tmp_path / "broken.jsonl").write_text('{"request_id": "x"}\nnot json\n', encoding="utf-8")
-    assert _yidi("replay", str(tmp_path / "broken.jsonl"), "--policies", str(engine.policies.root)).returncode == 2
+    broken = _yidi("replay", str(tmp_path / "broken.jsonl"), "--policies", str(engine.policies.root))
+    assert broken.returncode == 4 and "broken.jsonl:1:" in broken.stderr  # a malformed log, named by line
+    missing = _yidi("replay", str(tmp_path / "no-such-log.jsonl"), "--policies", str(engine.policies.root))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr  # cannot replay at all
+
+
+# ---- hostile logs and absurd inputs ------------------------------------------------------------
+
+
+def test_canonical_form_of_an_absurd_number_is_short_and_still_one_spelling():
+    """Writing 1E+1000000 out in digits held the interpreter for tens of seconds (and a server with it)."""
+    assert canonical({"a": Decimal("1E+5000")}) == '{"a":1E+5000}'
+    assert canonical(Decimal("10E+4999")) == canonical(Decimal("1.000E+5000")) == "1E+5000"
+    assert canonical(Decimal("-25E-5001")) == "-2.5E-5000"
+    assert canonical(Decimal("1E+1000000")) == "1E+1000000"
+    assert canonical(Decimal("1E+4000")) == "1" + "0" * 4000  # within the bound: digits, as before
+    assert canonical(Decimal("0E+9999")) == "0"
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o600])
+def test_the_quarantine_file_gets_the_logs_mode(tmp_path, mode):
+    """The torn line holds a claim: it must be no more readable than the log it came from."""
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b'{"request_id": "a"}\n{"request_id": "b", "inp')
+    os.chmod(path, mode)
+    previous = os.umask(0o022)
+    try:
+        log = AuditLog(path)
+    finally:
+        os.umask(previous)
+    log.close()
+    assert log.recovery.quarantine is not None
+    assert stat.S_IMODE(log.recovery.quarantine.stat().st_mode) == mode
+
+
+def test_a_new_log_is_created_0640(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        AuditLog(tmp_path / "log.jsonl").close()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "log.jsonl").stat().st_mode) == 0o640
+
+
+_GOOD = {"time": "2025-01-01T00:00:00+00:00", "request_id": "r", "input_sha256": "0" * 64, "revision": "x",
+         "input_format": "contract", "trace": "ids", "input": {}, "decision": {}}
+
+
+@pytest.mark.parametrize("line, says", [
+    ({**_GOOD, "decision": 5}, "`decision` is not an object"),
+    ({**_GOOD, "decision": ["a"]}, "`decision` is not an object"),
+    ({k: v for k, v in _GOOD.items() if k != "decision"} | {"error": "rule-conflict"}, "`error`"),
+    ({k: v for k, v in _GOOD.items() if k != "input"}, "no `input`"),
+    ({**_GOOD, "input_sha256": 7}, "`input_sha256`"),
+    ({**_GOOD, "trace": "everything"}, "`trace`"),
+    ({**_GOOD, "error": {"error": "x", "rules": []}}, "either `decision` or `error`"),
+    ("not json at all", "not a JSON record"),
+    ([1, 2], "not a JSON object"),
+])
+def test_replay_names_a_malformed_line_and_stops(tmp_path, engine, line, says):
+    path = tmp_path / "log.jsonl"
+    _log_decisions(path, engine)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+    with pytest.raises(MalformedLog, match=f":5: .*{re.escape(says)}"):
+        replay(path, engine)
+
+
+def test_replay_exits_4_on_a_malformed_log_not_1(tmp_path, engine):
+    path = tmp_path / "log.jsonl"
+    _log_decisions(path, engine)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({**_GOOD, "decision": 5}) + "\n")
+    result = _yidi("replay", str(path), "--policies", str(engine.policies.root))
+    assert result.returncode == 4, result.stderr
+    assert f"{path}:5: not a decision record" in result.stderr and "Traceback" not in result.stderr

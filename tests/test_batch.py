@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from yidi.batch import _blocks, run
+from yidi.batch import _blocks, decide_block, run
 
-from .conftest import EXAMPLES, POLICIES
+from .conftest import EXAMPLES, POLICIES, ROOT
 from .test_cli import yidi
 
 
@@ -73,3 +76,82 @@ def test_a_worker_uses_the_parents_engine_or_refuses_another_revision(engine, mo
     monkeypatch.setattr(batch, "_WORKER_ENGINE", None)
     with pytest.raises(RuntimeError, match="changed during the run"):
         batch._init_worker(str(POLICIES), "not-the-revision")
+
+
+# ---- hostile lines and hostile paths --------------------------------------------------------------
+
+
+@pytest.fixture
+def batch(engine, monkeypatch, capsys):
+    """`yidi batch …` in this process, on the session's engine: (exit code, stderr)."""
+    from yidi import cli
+
+    monkeypatch.setattr(cli, "_load", lambda args, paths=None: (engine, POLICIES))
+
+    def call(*argv: str, stdin: bytes | None = None) -> tuple[int, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": io.BytesIO(stdin)})())
+        code = cli.main(["batch", *argv])
+        return code, capsys.readouterr().err
+
+    return call
+
+
+def _spellings(tmp_path):
+    """Ways of naming the input file again: itself, ./ and ../, a symlink, a hard link."""
+    os.symlink("in.jsonl", tmp_path / "link.jsonl")
+    os.link(tmp_path / "in.jsonl", tmp_path / "hard.jsonl")
+    return ["in.jsonl", "./in.jsonl", f"../{tmp_path.name}/in.jsonl", "link.jsonl", "hard.jsonl"]
+
+
+@pytest.mark.parametrize("option", ["-o", "--errors"])
+def test_batch_refuses_to_write_over_its_input_however_it_is_named(batch, tmp_path, monkeypatch, option):
+    monkeypatch.chdir(tmp_path)
+    data = b"\n".join(corpus(10)) + b"\n"
+    (tmp_path / "in.jsonl").write_bytes(data)
+    for name in _spellings(tmp_path):
+        argv = ["in.jsonl", "-o", name] if option == "-o" else ["in.jsonl", "-o", "out.jsonl", "--errors", name]
+        code, err = batch(*argv)
+        assert code == 2 and "同一个文件" in err, (name, err)
+        assert (tmp_path / "in.jsonl").read_bytes() == data  # nothing truncated
+        assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_batch_refuses_an_output_that_is_its_redirected_input_or_its_error_file(batch, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = b"\n".join(corpus(10)[:3]) + b"\n"
+    (tmp_path / "in.jsonl").write_bytes(data)
+    with open(tmp_path / "in.jsonl", "rb") as stdin:  # yidi batch - -o in.jsonl < in.jsonl
+        result = subprocess.run([sys.executable, "-m", "yidi", "batch", "-", "-o", "in.jsonl", "--policies", str(POLICIES)],
+                                stdin=stdin, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                                env={**os.environ, "PYTHONPATH": str(ROOT / "engine")})
+    assert result.returncode == 2 and "同一个文件" in result.stderr and (tmp_path / "in.jsonl").read_bytes() == data
+    code, err = batch("in.jsonl", "-o", "out.jsonl", "--errors", "./out.jsonl", "--lang", "en")
+    assert code == 2 and "overwrite each other" in err
+    code, _ = batch("in.jsonl", "-o", "out.jsonl")  # a different file is fine
+    assert code == 0 and len((tmp_path / "out.jsonl").read_bytes().splitlines()) == 3
+
+
+def test_a_bug_met_on_one_line_costs_only_that_line(engine):
+    class Flaky:
+        def evaluate_json(self, line, trace):
+            if b"B2" in line:
+                raise RecursionError("maximum recursion depth exceeded \ud800")
+            return engine.evaluate_json(line, trace)
+
+    lines = [line for i, line in enumerate(corpus(6)) if i not in (3, 5)]
+    answers, errors, summary = decide_block(Flaky(), 1, b"\n".join(lines), "ids")
+    assert summary.decided == 3 and summary.errors == 1
+    [error] = [json.loads(line) for line in errors.splitlines()]
+    assert error["line"] == 3 and error["error"] == "internal-error" and "\\ud800" in error["message_en"]
+
+
+def test_hostile_lines_in_one_block_lose_none_of_the_good_ones(engine):
+    """A lone surrogate used to make the whole block's answers unwritable; 1,000 levels of nesting ended the run."""
+    good = corpus(10)[0]
+    hostile = [good.replace(b'"B0"', b'"B\\ud800"'), good.replace(b'"total": 30000', b'"total": ' + b"[" * 1000 + b"]" * 1000),
+               '{"a": 1}'.encode("utf-16"), good.replace(b"30000", b"1e1000000"), b"\xff\xfe\x00"]
+    block = b"\n".join(x for h in hostile for x in (good, h)) + b"\n"
+    answers, errors, summary = decide_block(engine, 1, block, "ids")
+    assert summary.decided == len(hostile) and summary.errors == len(hostile)
+    assert [json.loads(line)["line"] for line in errors.splitlines()] == [2, 4, 6, 8, 10]

@@ -78,6 +78,28 @@ def test_eval_missing_file_is_a_clear_error():
     assert result.returncode == 2 and "no-such-claim.json" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_eval_names_the_encoding_of_a_file_that_is_not_utf8(tmp_path):
+    """A UTF-16 file (Windows Notepad's "Unicode") used to end in a UnicodeDecodeError traceback."""
+    text = (EXAMPLES / "henan-referral.claim.json").read_text(encoding="utf-8")
+    (tmp_path / "u16.json").write_bytes(text.encode("utf-16"))
+    (tmp_path / "binary.json").write_bytes(bytes(range(256)))
+    for name, words in (("u16.json", ["UTF-16", "UTF-8"]), ("binary.json", ["UTF-8"])):
+        result = yidi("eval", str(tmp_path / name), "--lang", "en")
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert all(word in result.stderr for word in words)
+    piped = subprocess.run([*([shutil.which("yidi")] if shutil.which("yidi") else [sys.executable, "-m", "yidi.cli"]), "eval", "-"],
+                           input=text.encode("utf-16"), capture_output=True, cwd=ROOT, timeout=120,
+                           env={**os.environ, "PYTHONPATH": str(ROOT / "engine")})
+    assert piped.returncode == 2 and b"Traceback" not in piped.stderr and "UTF-16".encode() in piped.stderr
+
+
+def test_eval_refuses_a_lone_surrogate_without_a_traceback():
+    text = (EXAMPLES / "henan-referral.claim.json").read_text(encoding="utf-8").replace('"EX-HN-REFERRAL"', '"\\ud800"')
+    result = yidi("eval", "-", "--format", "json", stdin=text)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert [p["path"] for p in json.loads(result.stdout)["problems"]] == ["id"]
+
+
 def test_validate_passes_on_the_shipped_policies():
     result = yidi("validate")
     assert result.returncode == 0, result.stderr

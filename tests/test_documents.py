@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import pickle
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -239,7 +240,7 @@ def test_load_json_keeps_decimals_exact():
     ('{"a": 1,}', ["第 1 行第 9 列", "双引号"]),
     ('{"a": NaN}', ["NaN"]),
     ('{"a": 1, "a": 2}', ['"a"', "不止一次"]),
-    (b"\xff\xfe\x00", ["无法读取 JSON"]),
+    (b"\xff\xfe\x00", ["UTF-16", "UTF-8"]),
     ("[" * 100_000, ["嵌套"]),
 ])
 def test_load_json_rejects_bad_text_with_a_located_message(text, words):
@@ -601,3 +602,97 @@ def test_any_text_is_parsed_or_rejected_with_input_error(text):
         load_json(text)
     except InputError as exc:
         assert [p.path for p in exc.problems] == [""]
+
+
+# ---- contract §4: ranges, text, size of the answer ---------------------------------------------
+
+
+@pytest.mark.parametrize("field, value, accepted", [
+    ("costs.total", D("99999999.99"), True), ("costs.total", D("100000000"), False), ("costs.total", D("99999999.991"), False),
+    ("costs.total", D("1E+400"), False), ("costs.total", D("1E+1000000"), False), ("costs.total", 10**40, False),
+    ("visit.discharge_date", "2099-12-31", True), ("visit.discharge_date", "2100-01-01", False), ("visit.discharge_date", "9999-12-31", False),
+    ("insured.birth_date", "1900-01-01", True), ("insured.birth_date", "1899-12-31", False), ("insured.birth_date", "0001-01-01", False),
+])
+def test_money_and_dates_keep_to_the_contracts_ranges(field, value, accepted):
+    doc = claim(**{field: value, **({"costs.in_scope": 0} if field == "costs.total" else {})})
+    if accepted:
+        normalize_document(doc)
+        return
+    path, message = only(doc)
+    assert path == field
+    assert ("99999999.99" in message) if field.startswith("costs") else ("1900-01-01 至 2099-12-31" in message)
+
+
+def test_the_schemas_state_the_ranges_so_any_json_schema_validator_applies_them():
+    """A plain jsonschema validator (an HIS checking its own documents) refuses what the engine refuses."""
+    for name, doc in (("claim.schema.json", claim(**{"visit.discharge_date": "9999-12-31"})),
+                      ("claim.schema.json", claim(**{"costs.total": 100000000})),
+                      ("filing-request.schema.json", request(on="1899-12-31"))):
+        schema = json.loads(schema_path(name).read_text(encoding="utf-8"), parse_float=Decimal)
+        assert list(Draft202012Validator(schema).iter_errors(json.loads(json.dumps(doc, default=str), parse_float=Decimal)))
+
+
+def test_negative_zero_money_is_zero():
+    doc = normalize_document(claim(**{"costs.total": D("-0.0"), "costs.in_scope": -0.0}))
+    assert doc["costs"]["total"] == 0 and not doc["costs"]["total"].is_signed()
+    assert not doc["costs"]["in_scope"].is_signed()
+
+
+def test_lone_surrogates_are_not_text():
+    """From Python, a str may hold a lone surrogate; it cannot be written as UTF-8, so it is bad input (contract §4)."""
+    assert only(claim(id="C\ud800"))[0] == "id"
+    path, message = only(claim(**{"visit.x\udfff": 1}))
+    assert path == 'visit["x\\udfff"]' and "代理" in message
+    with pytest.raises(InputError) as info:  # from JSON text, refused while parsing
+        load_json('{"kind": "claim", "id": "\\ud800"}')
+    assert [p.path for p in info.value.problems] == ["id"]
+    assert load_json('{"id": "\\ud83d\\ude00"}') == {"id": "😀"}  # a pair is one character
+
+
+@pytest.mark.parametrize("data, words", [
+    ('{"a": 1}'.encode("utf-16"), ["UTF-16"]),
+    ('{"a": 1}'.encode("utf-16-le"), ["NUL", "UTF-16"]),
+    (b'{"a": "\xe9"}', ["UTF-8", "0xe9", "第 1 行第 8 列"]),
+    (b'{"a": "\xed\xa0\x80"}', ["UTF-8"]),
+])
+def test_text_that_is_not_utf8_is_refused_with_a_clear_message(data, words):
+    with pytest.raises(InputError) as info:
+        load_json(data)
+    [problem] = info.value.problems
+    assert all(word in problem.message_zh + problem.message_en for word in words)
+
+
+def test_nesting_deeper_than_the_limit_is_refused_while_parsing():
+    inside = lambda depth: '{"kind": "claim", "x": ' + "[" * depth + "]" * depth + "}"  # noqa: E731
+    load_json(inside(documents.MAX_DEPTH - 1))
+    with pytest.raises(InputError) as info:
+        load_json(inside(documents.MAX_DEPTH))
+    assert info.value.problems[0].path.startswith("x[0]") and "64" in info.value.problems[0].message_zh
+
+
+def test_an_error_lists_the_first_problems_and_counts_the_rest():
+    error = InputError([InputProblem(f"k{i:03}", "坏", "bad") for i in range(250)], more=5)
+    body = error.body()
+    assert [p["path"] for p in body["problems"]] == [f"k{i:03}" for i in range(documents.SHOWN_PROBLEMS)]
+    assert body["problems_omitted"] == 250 - documents.SHOWN_PROBLEMS + 5
+    assert "另有 155 处问题未列出" in str(error) and str(error).count("\n") == documents.SHOWN_PROBLEMS + 1
+    assert "problems_omitted" not in InputError([InputProblem("a", "坏", "bad")]).body()
+    assert pickle.loads(pickle.dumps(error)).body() == body
+
+
+def test_the_validator_stops_looking_after_the_limit(monkeypatch):
+    """5,000 bad history entries: the schema walk stops at FOUND_LIMIT problems instead of describing all of them."""
+    described = []
+    original = documents.msg.from_schema_error
+    monkeypatch.setattr(documents.msg, "from_schema_error", lambda error, limit: described.append(1) or original(error, limit))
+    with pytest.raises(InputError) as info:
+        normalize_document(request(history=[{"type": "bogus"}] * 5000))
+    assert len(info.value.problems) <= documents.FOUND_LIMIT and info.value.omitted >= 1
+    assert len(described) <= documents.FOUND_LIMIT
+
+
+def test_unknown_keys_are_counted_not_each_described():
+    with pytest.raises(InputError) as info:
+        normalize_document({**claim(), **{f"k{i}": 0 for i in range(5000)}})
+    assert len(info.value.problems) == documents.SHOWN_PROBLEMS and info.value.omitted == 5000 - documents.SHOWN_PROBLEMS
+    assert info.value.problems[0].path == "k0" and "未知字段" in info.value.problems[0].message_zh

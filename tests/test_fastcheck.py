@@ -43,6 +43,15 @@ def test_both_kinds_have_a_fast_checker():
     assert checker("claim") is not None and checker("filing_request") is not None
 
 
+# Values at and beyond the contract's ranges (§4), and text that is not Unicode: the fast paths must judge them as the thorough one does.
+BOUNDARIES = {
+    "max-money": Decimal("99999999.99"), "over-max": Decimal("99999999.991"), "cent-over": Decimal("100000000"),
+    "huge": Decimal("1E+400"), "huge-int": 10**40, "neg-zero": Decimal("-0.0"), "neg-zero-float": -0.0, "neg-zero-int": Decimal("-0"),
+    "year-2099": "2099-12-31", "year-2100": "2100-01-01", "year-9999": "9999-12-31", "year-1900": "1900-01-01",
+    "year-1899": "1899-12-31", "year-0001": "0001-01-01", "surrogate": "x\ud800", "pair": "\ud83d\ude00",
+}
+
+
 @st.composite
 def mutated_claims(draw):
     """Valid claims, then one change that may or may not make them invalid."""
@@ -52,10 +61,11 @@ def mutated_claims(draw):
     if target is None:
         return claim
     key = draw(st.sampled_from(sorted(target) + ["extra", "kind", "settled_on"]))
-    change = draw(st.sampled_from(["drop", "null", "string", "number", "float", "bool", "list", "bad-date", "negative", "cents3"]))
+    change = draw(st.sampled_from(["drop", "null", "string", "number", "float", "bool", "list", "bad-date", "negative", "cents3",
+                                   *BOUNDARIES]))
     replacement = {
         "null": None, "string": "x", "number": 3, "float": 1.5, "bool": True, "list": [], "bad-date": "2025-02-30",
-        "negative": Decimal("-1"), "cents3": Decimal("1.005"),
+        "negative": Decimal("-1"), "cents3": Decimal("1.005"), **BOUNDARIES,
     }
     if change == "drop":
         target.pop(key, None)
@@ -95,3 +105,24 @@ def test_fast_and_thorough_agree_on_a_filing_request(engine):
     }
     fast = check_fast(document)
     assert fast is not None and comparable(fast) == thorough(engine, document)
+
+
+@pytest.mark.parametrize("field, value", [(f, v) for f in ("costs.total", "costs.in_scope", "visit.admission_date", "visit.settled_on", "id")
+                                          for v in BOUNDARIES.values()])
+def test_fast_path_judges_boundaries_as_the_thorough_path_does(engine, field, value):
+    claim = copy.deepcopy(VALID_CLAIM)
+    section, _, key = field.rpartition(".")
+    (claim[section] if section else claim)[key] = value
+    assert_never_looser(check_fast(claim), lambda: thorough(engine, claim), claim)
+
+
+def test_negative_zero_money_is_zero_on_the_fast_path():
+    claim = copy.deepcopy(VALID_CLAIM)
+    claim["costs"] = {"total": Decimal("-0.00"), "in_scope": Decimal("-0")}  # floats take the thorough path
+    flat = check_fast(claim)
+    assert flat is not None and not flat["costs.total"].is_signed() and not flat["costs.in_scope"].is_signed()
+
+
+VALID_CLAIM = {"kind": "claim", "id": "C1", "insured": {"region": "410100", "scheme": "employee"},
+               "visit": {"kind": "inpatient", "region": "110000", "networked": True, "admission_date": "2025-01-02",
+                         "discharge_date": "2025-01-03"}, "costs": {"total": Decimal("1000"), "in_scope": Decimal("10")}}

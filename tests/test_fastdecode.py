@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -87,10 +89,28 @@ def test_a_filing_request_decodes_like_the_thorough_path(engine):
     assert decode_fast(dump_bytes(missing_new)) is None  # `file` needs `new`: the schema's if/then
 
 
+def encode(document) -> bytes:
+    """JSON text of a document, lone surrogates written as escapes (msgspec will not write them)."""
+    escapes: list[str] = []
+
+    def swap(value):
+        if isinstance(value, dict):
+            return {swap(k): swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, str) and re.search("[\ud800-\udfff]", value):
+            escapes.append(json.dumps(value))
+            return f"@@{len(escapes) - 1}@@"
+        return value
+
+    text = dump_bytes(swap(document))
+    return re.sub(rb'"@@(\d+)@@"', lambda m: escapes[int(m[1])].encode(), text)
+
+
 @settings(max_examples=600, deadline=None)
 @given(mutated_claims(), st.sampled_from(["as-is", "repeat-key", "money-string", "spaces"]))
 def test_fast_decoding_never_accepts_what_the_thorough_path_rejects(engine, claim, change):
-    text = dump_bytes(claim)
+    text = encode(claim)
     if change == "repeat-key":
         text = text.replace(b'"insured":{', b'"insured":{"scheme":"resident",', 1)
     elif change == "money-string":
@@ -164,7 +184,8 @@ def test_relations_hold_for_filing_requests_as_the_checks_do(history, current, n
 def filing_requests(draw):
     """Filing requests with fields present, absent, null or of the wrong type, more or less at random."""
     day = st.dates(min_value=datetime.date(2023, 1, 1), max_value=datetime.date(2026, 12, 31)).map(datetime.date.isoformat)
-    odd = st.sampled_from([None, 3, "x", True, "2025-02-30", [], {}])
+    odd = st.sampled_from([None, 3, "x", True, "2025-02-30", [], {}, "9999-12-31", "2100-01-01", "2099-12-31", "1900-01-01",
+                           "1899-12-31", "0001-01-01", "x\ud800"])
 
     def maybe(value_strategy, p_odd=0.08):
         return st.one_of(value_strategy, odd) if draw(st.floats(0, 1)) < p_odd else value_strategy
@@ -195,7 +216,7 @@ def filing_requests(draw):
 @settings(max_examples=600, deadline=None)
 @given(filing_requests())
 def test_fast_decoding_of_filing_requests_never_accepts_what_the_thorough_path_rejects(engine, document):
-    text = dump_bytes(document)
+    text = encode(document)
     assert_never_looser(decode_fast(text), lambda: thorough(engine, text), text, must_accept_valid=True)
 
 
@@ -220,3 +241,45 @@ def test_money_places_are_judged_as_the_thorough_path_does(engine, amount, accep
     else:
         assert (fast is not None) == accepted
     assert_never_looser(fast, lambda: thorough(engine, text), text)
+
+
+@pytest.mark.parametrize("total, accepted", [
+    (b"99999999.99", True), (b"99999999.990", True), (b"9999999999E-2", True), (b"100000000", False), (b"99999999.991", False),
+    (b"1e400", False), (b"1e1000000", False), (b"1" + b"0" * 40, False), (b"-0.0", True), (b"-0", True),
+])
+def test_money_ranges_are_judged_as_the_thorough_path_does(engine, total, accepted):
+    text = VALID.replace(b'"total":25000', b'"total":' + total).replace(b'"in_scope":20000.50', b'"in_scope":0')
+    fast = decode_fast(text)
+    assert (fast is not None) == accepted
+    assert_never_looser(fast, lambda: thorough(engine, text), text, must_accept_valid=True)
+    if accepted:
+        assert not fast["costs.total"].is_signed()
+
+
+@pytest.mark.parametrize("day, accepted", [
+    (b"2099-12-31", True), (b"1900-01-01", True), (b"2100-01-01", False), (b"1899-12-31", False), (b"9999-12-31", False),
+    (b"0001-01-01", False), (b"2024-02-29", True), (b"2025-02-29", False),
+])
+def test_date_ranges_are_judged_as_the_thorough_path_does(engine, day, accepted):
+    text = VALID.replace(b'"admission_date":"2025-03-01","discharge_date":"2025-03-09"',
+                         b'"admission_date":"' + day + b'","discharge_date":"' + day + b'"')
+    fast = decode_fast(text)
+    assert (fast is not None) == accepted
+    assert_never_looser(fast, lambda: thorough(engine, text), text, must_accept_valid=True)
+
+
+def test_a_value_nested_past_the_interpreters_limit_in_a_number_field_takes_the_thorough_path(engine):
+    """msgspec raises RecursionError (not a decode error) for it; that used to end a whole batch."""
+    text = VALID.replace(b'"total":25000', b'"total":' + b"[" * 1000 + b"]" * 1000)
+    assert decode_fast(text) is None
+    with pytest.raises(InputError):
+        engine.evaluate_json(text)
+
+
+def test_text_holding_a_lone_surrogate_is_refused_not_crashed_on(engine):
+    """From Python a str may hold one (not only its JSON escape); it cannot be encoded, so the fast path declines."""
+    text = VALID.decode().replace('"C1"', '"C\ud800"')
+    assert decode_fast(text) is None
+    with pytest.raises(InputError) as info:
+        engine.evaluate_json(text)
+    assert [p.path for p in info.value.problems] == ["id"]

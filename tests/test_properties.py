@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yidi import InputError
+from yidi import EvaluationError, InputError
 
 REGIONS_AWAY = ["110000", "110105", "310000", "320500", "440300", "460100", "660000", "410300", "410100"]
 FILING_TYPES = ["retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary"]
@@ -123,3 +123,22 @@ def test_trace_levels_agree_on_the_decision(engine, claim, _level):
     ids = engine.evaluate(claim, trace="ids")
     assert [e["rule"] for e in full["trace"]] == ids["trace"]
     assert {k: v for k, v in full.items() if k != "trace"} == {k: v for k, v in ids.items() if k != "trace"}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(henan_claims(), st.sampled_from([Decimal("-0.0"), Decimal("-0"), Decimal("0"), None]),
+       st.sampled_from([Decimal("-0.00"), -0.0, Decimal("0"), None]))
+def test_no_answer_prints_negative_zero(engine, claim, total, in_scope):
+    """-0 money is 0 (contract, docs/cli.md): whatever the amounts, a decision never carries a signed zero."""
+    from yidi.jsonout import dump_bytes
+
+    if total is not None:
+        claim["costs"]["total"] = total
+    if in_scope is not None:
+        claim["costs"]["in_scope"] = in_scope
+    try:
+        decision = engine.evaluate(claim)
+    except (InputError, EvaluationError):
+        return
+    text = dump_bytes(decision)
+    assert b":-0," not in text and b":-0.0" not in text and b":-0}" not in text, text

@@ -27,6 +27,7 @@ import hashlib
 import math
 import os
 import pathlib
+import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +50,12 @@ def canonical(value: Any) -> str:
     return dumps(_sorted(value))
 
 
+_PLAIN_DIGITS = 4300
+"""Numbers up to this many digits either side of the point are written out in full (as Python
+writes ints by default); beyond, in exponent form. Writing out 1E+1000000 would hold the
+interpreter for tens of seconds (Decimal → int is quadratic), and no JSON integer is that long."""
+
+
 def _sorted(value: Any) -> Any:
     """Keys sorted; numbers in one spelling (32000.00, 32000 and 3.2E+4 are the same amount)."""
     if isinstance(value, dict):
@@ -58,8 +65,20 @@ def _sorted(value: Any) -> Any:
     if isinstance(value, float) and math.isfinite(value):
         value = Decimal(repr(value))
     if isinstance(value, Decimal) and value.is_finite():
+        if value and abs(value.adjusted()) > _PLAIN_DIGITS:
+            return _without_trailing_zeros(value)
         return int(value) if value == value.to_integral_value() else Decimal(format(value.normalize(), "f"))
     return value
+
+
+def _without_trailing_zeros(value: Decimal) -> Decimal:
+    """The same number with its trailing zeros moved into the exponent — exactly, in time linear in its digits."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:
+        kept -= 1
+    return Decimal((sign, digits[:kept], exponent + len(digits) - kept))
 
 
 def input_hash(document: Any) -> str:
@@ -197,7 +216,10 @@ def recover(fd: int, path: pathlib.Path) -> Recovery:
     torn = os.pread(fd, size - cut, cut)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     quarantine = path.with_name(f"{path.name}.torn-{stamp}-{cut}")
-    with open(quarantine, "wb") as out:
+    mode = stat.S_IMODE(os.fstat(fd).st_mode)  # the torn line holds a claim: no more readable than the log
+    out_fd = os.open(quarantine, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    with open(out_fd, "wb") as out:
+        os.fchmod(out_fd, mode)  # exactly the log's mode, whatever the umask
         out.write(torn)
         out.flush()
         os.fsync(out.fileno())

@@ -14,13 +14,16 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import os
 import pathlib
+import stat
 import sys
 import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from .documents import InputError
+from .documents_messages import printable
 from .engine import Engine
 from .evaluation.errors import EvaluationError
 from .jsonout import dump_bytes, dump_lines
@@ -82,10 +85,13 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
         try:
             answer = decide(line, trace)
         except InputError as exc:
-            errors.append({"line": number, "error": "invalid-input", "problems": exc.problems_json()})
+            errors.append({"line": number, **exc.body()})
             continue
         except EvaluationError as exc:
             errors.append({"line": number, "error": exc.code, **exc.to_json()})
+            continue
+        except Exception as exc:  # a bug met on one line costs that line, never the lines around it
+            errors.append({"line": number, "error": "internal-error", "message": "内部错误", "message_en": printable(repr(exc))[:500]})
             continue
         if "route" in answer:
             by_route[answer["route"]] += 1
@@ -203,6 +209,42 @@ def register(sub, common) -> None:
     p.set_defaults(func=_cmd_batch)
 
 
+def _file_identity(name: str, stream: int | None) -> tuple | None:
+    """What names one file however it is spelled (symlink, ./, hard link): device and inode, else its real path.
+
+    `-` is the standard stream `stream` (if given), which counts only when redirected to a regular file.
+    """
+    standard = name == "-" and stream is not None
+    try:
+        info = os.fstat(stream) if standard else os.stat(name)  # type: ignore[arg-type]
+    except FileNotFoundError:
+        return ("new", os.path.realpath(name))  # two outputs not yet written can still be one file
+    except OSError:
+        return None
+    if standard and not stat.S_ISREG(info.st_mode):
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _same_file(source: str, output: str, errors: str) -> tuple[str, str] | None:
+    """A message pair if the output or the error file is the input, or each other — checked before anything is truncated."""
+    names = {"输入": (source, 0), "输出（-o）": (output, 1), "错误文件（--errors）": (errors, None)}
+    english = {"输入": "the input", "输出（-o）": "the output (-o)", "错误文件（--errors）": "the error file (--errors)"}
+    seen: dict[tuple, str] = {}
+    for role, (name, stream) in names.items():
+        identity = _file_identity(name, stream)
+        if identity is None:
+            continue
+        if identity in seen:
+            other = seen[identity]
+            why_zh, why_en = (("否则会在读取前把它清空", "it would be emptied before it is read") if other == "输入"
+                              else ("两者会互相覆盖", "the two would overwrite each other"))
+            return (f"{role} {name} 与{other} {names[other][0]} 是同一个文件；拒绝执行（{why_zh}）",
+                    f"{english[role]} {name} is the same file as {english[other]} {names[other][0]}; refused ({why_en})")
+        seen[identity] = role
+    return None
+
+
 def _cmd_batch(args) -> int:
     from .cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS, _load
 
@@ -212,9 +254,13 @@ def _cmd_batch(args) -> int:
     if args.input != "-" and not pathlib.Path(args.input).is_file():
         print(f"找不到文件：{args.input}" if args.lang != "en" else f"file not found: {args.input}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    error_path = args.errors or (f"{args.output}.errors.jsonl" if args.output != "-" else "yidi-batch.errors.jsonl")
+    clash = _same_file(args.input, args.output, error_path)
+    if clash:
+        print(f"yidi batch: {clash[0] if args.lang != 'en' else clash[1]}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115 — closed below
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
-    error_path = args.errors or (f"{args.output}.errors.jsonl" if args.output != "-" else "yidi-batch.errors.jsonl")
     try:
         with open(error_path, "wb") as errors:
             summary = run(root, source, out, errors, workers=max(1, args.workers), trace=args.trace,

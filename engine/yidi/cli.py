@@ -122,31 +122,39 @@ def cmd_validate(args) -> int:
 
 
 def _read_document(source: str) -> Any:
+    """The JSON document in file `source` (`-`: standard input), read as bytes: the text must be UTF-8
+    whichever command reads it (InputError otherwise); FileNotFoundError if it is not a readable file."""
     if source == "-":
-        text = sys.stdin.read()
+        data = sys.stdin.buffer.read()
     else:
         path = pathlib.Path(source)
         if not path.is_file():
             raise FileNotFoundError(source)
-        text = path.read_text(encoding="utf-8")
-    return load_json(text)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FileNotFoundError(f"{source}: {exc.strerror}") from exc
+    return load_json(data)
 
 
 def _print_input_error(exc: InputError, args) -> None:
     if args.format == "json":
-        print(dumps({"error": "invalid-input", "problems": exc.problems_json()}, indent=2))
+        print(dumps(exc.body(), indent=2))
         return
-    print(_t(args.lang, f"输入无效（{len(exc.problems)} 处），未作决定：", f"invalid input ({len(exc.problems)} problem(s)); nothing decided:"), file=sys.stderr)
-    for p in exc.problems:
+    total = len(exc.problems) + exc.more
+    print(_t(args.lang, f"输入无效（{total} 处），未作决定：", f"invalid input ({total} problem(s)); nothing decided:"), file=sys.stderr)
+    for p in exc.shown:
         where = p.path or _t(args.lang, "（整个文档）", "(document)")
         print(f"  {where}: {p.message_en if args.lang == 'en' else p.message_zh}", file=sys.stderr)
+    if exc.omitted:
+        print(_t(args.lang, f"  ……另有 {exc.omitted} 处问题未列出", f"  … and {exc.omitted} more not listed"), file=sys.stderr)
 
 
 def cmd_eval(args) -> int:
     try:
         document = _read_document(args.file)
-    except FileNotFoundError:
-        print(_t(args.lang, f"找不到文件：{args.file}", f"file not found: {args.file}"), file=sys.stderr)
+    except FileNotFoundError as exc:
+        print(_t(args.lang, f"找不到文件或无法读取：{exc}", f"file not found or unreadable: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except InputError as exc:
         _print_input_error(exc, args)

@@ -34,6 +34,15 @@ from .schema_regex import ECMA_KEYWORDS
 CLAIM, FILING_REQUEST = "claim", "filing_request"
 SCHEMA_FILES = {CLAIM: "claim.schema.json", FILING_REQUEST: "filing-request.schema.json"}
 
+SHOWN_PROBLEMS = 100
+"""Problems listed in an error body; the rest are counted (`problems_omitted`), so a hostile
+document cannot make an error body many times its own size."""
+FOUND_LIMIT = 1000
+"""The validator stops looking after this many problems (and counts unknown keys without
+describing each), so its cost stays bounded whatever the document holds."""
+MAX_DEPTH = 64
+"""JSON nesting allowed in a document's text (RFC 8259 §9 lets a parser set it); a valid
+document nests four levels, and recursive code downstream need not fear deeper input."""
 
 
 @dataclass(frozen=True)
@@ -46,32 +55,60 @@ class InputProblem:
 
 
 class InputError(Exception):
-    """The document cannot be evaluated; `problems` lists all of its problems, sorted by path."""
+    """The document cannot be evaluated; `problems` lists its problems, sorted by path.
+
+    `more` counts problems found but not written out (beyond FOUND_LIMIT, or
+    unknown keys past the first ones); `omitted` is everything not shown in
+    an error body. Both are 0 for any document a person wrote by mistake.
+    """
 
     code = "invalid-input"
 
-    def __init__(self, problems: Iterable[InputProblem]):
+    def __init__(self, problems: Iterable[InputProblem], more: int = 0):
         self.problems: list[InputProblem] = sorted(set(problems), key=_problem_order)
+        self.more = more
         super().__init__(self.render("zh"))
 
+    @property
+    def shown(self) -> list[InputProblem]:
+        """The problems an error body lists: the first SHOWN_PROBLEMS by path."""
+        return self.problems[:SHOWN_PROBLEMS]
+
+    @property
+    def omitted(self) -> int:
+        """How many problems an error body leaves out (a lower bound once the validator stopped looking)."""
+        return len(self.problems) - len(self.shown) + self.more
+
     def render(self, lang: str = "zh") -> str:
-        head = f"输入文档有 {len(self.problems)} 处问题：" if lang == "zh" else f"the input has {len(self.problems)} problem(s):"
+        total = len(self.problems) + self.more
+        head = f"输入文档有 {total} 处问题：" if lang == "zh" else f"the input has {total} problem(s):"
         lines = [head]
-        for p in self.problems:
+        for p in self.shown:
             where = p.path or ("（文档）" if lang == "zh" else "(document)")
             lines.append(f"  {where}: {p.message_zh if lang == 'zh' else p.message_en}")
+        if self.omitted:
+            lines.append(f"  ……另有 {self.omitted} 处问题未列出" if lang == "zh" else f"  … and {self.omitted} more not listed")
         return "\n".join(lines)
 
     def __reduce__(self):  # keep the problems, not just the rendered text, across pickling
-        return type(self), (self.problems,)
+        return type(self), (self.problems, self.more)
 
     def problems_json(self) -> list[dict[str, str]]:
-        """Each problem as {"path", "message", "message_en"}: how every JSON output (CLI, batch, HTTP) lists them."""
-        return [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.problems]
+        """The shown problems as {"path", "message", "message_en"}: how every JSON output (CLI, batch, HTTP) lists them."""
+        return [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.shown]
+
+    def body(self, error: str = "invalid-input") -> dict[str, Any]:
+        """`{"error", "problems", "problems_omitted"?}`: every JSON error output (CLI, batch, HTTP 400/422) is this."""
+        out: dict[str, Any] = {"error": error, "problems": self.problems_json()}
+        if self.omitted:
+            out["problems_omitted"] = self.omitted
+        return out
 
     def to_json(self) -> dict:
-        """The body of an HTTP 422 / the CLI's JSON error output."""
-        return {"code": self.code, "problems": self.problems_json()}
+        """The problems with this error's code (`{"code", "problems", "problems_omitted"?}`)."""
+        out = self.body()
+        del out["error"]
+        return {"code": self.code, **out}
 
 
 def _problem_order(problem: InputProblem) -> tuple:
@@ -112,24 +149,74 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     return seen
 
 
+def decode_text(data: bytes) -> str:
+    """UTF-8 bytes as text (a UTF-8 byte order mark is dropped); anything else is InputError (contract §4).
+
+    The standard library's `json.loads(bytes)` would also read UTF-16 and
+    UTF-32; yidi reads UTF-8 only, whichever command or endpoint gets the text,
+    so one input always gets one answer.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([InputProblem("", *msg.not_utf8(data, exc))]) from None
+    if "\x00" in text:
+        raise InputError([InputProblem("", *msg.nul_in_text())])
+    return text
+
+
 def load_json(text: str | bytes) -> Any:
     """Parse JSON with every non-integer number as an exact `Decimal` (never through float).
 
-    NaN/Infinity and repeated keys are refused rather than silently accepted.
+    NaN/Infinity, repeated keys, bytes that are not UTF-8, lone surrogates
+    (`"\\ud800"`) and nesting deeper than MAX_DEPTH are refused rather than
+    silently accepted, each as InputError.
     """
-    if isinstance(text, str) and text.startswith("\ufeff"):
+    if not isinstance(text, str):
+        text = decode_text(bytes(text))
+    if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         pair = msg.bad_json(exc.msg, exc.lineno, exc.colno)
     except _Rejected as exc:
         pair = exc.pair
     except RecursionError:
         pair = msg.too_deep()
-    except ValueError as exc:  # undecodable bytes, integers too long to convert
+    except ValueError as exc:  # integers too long to convert
         pair = msg.unreadable_json(str(exc))
+    else:
+        if _MAYBE_SURROGATE.search(text) or text.count("[") + text.count("{") > MAX_DEPTH:
+            found = _text_problems(value)
+            if found:
+                raise InputError(InputProblem(format_path(f.path), f.message_zh, f.message_en) for f in found)
+        return value
     raise InputError([InputProblem("", *pair)])
+
+
+_MAYBE_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89abcdefABCDEF]")
+
+
+def _text_problems(value: Any) -> list[Found]:
+    """Lone surrogates in keys and strings, and nesting past MAX_DEPTH, by path — without recursion."""
+    found: list[Found] = []
+    stack: list[tuple[Path, Any]] = [((), value)]
+    while stack and len(found) < FOUND_LIMIT:
+        path, node = stack.pop()
+        if isinstance(node, dict | list) and len(path) >= MAX_DEPTH:
+            found.append(Found(path, *msg.nested_too_deep(MAX_DEPTH), "depth"))
+            continue
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if msg.has_lone_surrogate(key):
+                    found.append(Found((*path, key), *msg.lone_surrogate("key"), "text"))
+                stack.append(((*path, key), item))
+        elif isinstance(node, list):
+            stack.extend(((*path, i), item) for i, item in enumerate(node))
+        elif isinstance(node, str) and msg.has_lone_surrogate(node):
+            found.append(Found(path, *msg.lone_surrogate("value"), "text"))
+    return found
 
 
 # ---- validation -----------------------------------------------------------------------------
@@ -155,8 +242,13 @@ def _validator_class() -> Any:
 
 @functools.cache
 def contract_schema(kind: str) -> dict:
-    """The contract's JSON Schema for a document kind, read once (callers must not change it)."""
-    return json.loads(schema_path(SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+    """The contract's JSON Schema for a document kind, read once (callers must not change it).
+
+    Its numbers are read as exact Decimals, like the documents it checks:
+    `maximum: 99999999.99` as a float is 99999999.98999999…, which would
+    refuse the largest amount the contract allows.
+    """
+    return json.loads(schema_path(SCHEMA_FILES[kind]).read_text(encoding="utf-8"), parse_float=Decimal)
 
 
 @functools.cache
@@ -171,41 +263,53 @@ def _validator(kind: str) -> Any:
 def normalize_document(raw: Any) -> dict:
     """Validate `raw` (schema, then cross-field checks) and return it normalised, or raise `InputError`."""
     try:
-        kind, doc, found = _validate(raw)
+        kind, doc, found, more = _validate(raw)
     except RecursionError:
-        found, kind, doc = [Found((), *msg.too_deep(), "depth")], None, None
+        found, kind, doc, more = [Found((), *msg.too_deep(), "depth")], None, None, 0
     if found:
-        raise InputError(InputProblem(format_path(f.path), f.message_zh, f.message_en) for f in found)
+        raise InputError((InputProblem(format_path(f.path), f.message_zh, f.message_en) for f in found), more)
     root = contract_schema(kind)
     return _normalise(doc, root, root)
 
 
-def _validate(raw: Any) -> tuple[str | None, Any, list[Found]]:
-    """Every problem of `raw`; checks after the schema only look at values the schema accepted."""
+def _validate(raw: Any) -> tuple[str | None, Any, list[Found], int]:
+    """The problems of `raw`, and how many more were counted without being described.
+
+    Checks after the schema only look at values the schema accepted.
+    """
     found: list[Found] = []
     doc = _clean(raw, (), found)
     if not isinstance(doc, dict):
-        return None, doc, found + [Found((), *msg.not_an_object(doc), "type")]
+        return None, doc, found + [Found((), *msg.not_an_object(doc), "type")], 0
     kind = doc.get("kind", CLAIM)
     if not (isinstance(kind, str) and kind in SCHEMA_FILES):
         if not any(f.path == ("kind",) for f in found):
             found.append(Found(("kind",), *msg.unknown_kind(kind, list(SCHEMA_FILES)), "kind"))
-        return None, doc, found
-    unreadable = {f.path for f in found if f.keyword == "number"}  # replaced by null in `_clean`
-    found += [f for f in _schema_problems(_validator(kind), doc) if f.path not in unreadable]
+        return None, doc, found, 0
+    unreadable = {f.path for f in found if f.keyword in ("number", "text")}  # replaced by null in `_clean`
+    schema_found, more = _schema_problems(_validator(kind), doc)
+    found += [f for f in schema_found if f.path not in unreadable]
+    if more:  # a hostile document (the validator stopped, or unknown keys were only counted): enough said
+        return kind, doc, found, more
     root = contract_schema(kind)
     found += _field_problems(doc, root, {f.path for f in found})
     found += _CROSS_CHECKS[kind](_Reader(doc, {f.path for f in found}, root))
-    return kind, doc, found
+    return kind, doc, found, more
 
 
 def _clean(value: Any, path: Path, found: list[Found]) -> Any:
     """Make raw data safe to validate: floats → exact Decimal, dates → ISO text.
 
-    Values JSON cannot carry (NaN, infinities, non-string keys) are reported
-    here and replaced by null, whose own schema error is then dropped.
+    Values JSON cannot carry (NaN, infinities, non-string keys, text with a
+    lone surrogate) are reported here and replaced by null, whose own schema
+    error is then dropped.
     """
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+    if isinstance(value, str):
+        if msg.has_lone_surrogate(value):
+            found.append(Found(path, *msg.lone_surrogate("value"), "text"))
+            return None
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float | Decimal):
         finite = math.isfinite(value) if isinstance(value, float) else value.is_finite()
@@ -218,24 +322,42 @@ def _clean(value: Any, path: Path, found: list[Found]) -> Any:
     if isinstance(value, dict):
         cleaned = {}
         for key, item in value.items():
-            if isinstance(key, str):
-                cleaned[key] = _clean(item, (*path, key), found)
-            else:
+            if not isinstance(key, str):
                 found.append(Found(path, *msg.non_string_key(key), "key"))
+            elif msg.has_lone_surrogate(key):
+                found.append(Found((*path, key), *msg.lone_surrogate("key"), "text"))
+            elif type(item) in _KEPT_AS_IS or (type(item) is str and item.isascii()):
+                cleaned[key] = item  # most values: no call needed (a document of 90,000 keys costs a loop, not 90,000 calls)
+            else:
+                cleaned[key] = _clean(item, (*path, key), found)
         return cleaned
     if isinstance(value, list | tuple):
         return [_clean(item, (*path, i), found) for i, item in enumerate(value)]
     return value
 
 
-def _schema_problems(validator: Any, doc: dict) -> list[Found]:
-    """All schema errors; at a path with a wrong type, only the first type error is kept."""
-    found = [f for error in validator.iter_errors(doc) for f in msg.from_schema_error(error)]
+_KEPT_AS_IS = frozenset({bool, int, type(None)})
+
+
+def _schema_problems(validator: Any, doc: dict) -> tuple[list[Found], int]:
+    """The schema's errors (at a path with a wrong type, only the first type error), and a count of those not described.
+
+    Bounded: after FOUND_LIMIT problems the validator stops looking.
+    """
+    found: list[Found] = []
+    more = 0
+    for error in validator.iter_errors(doc):  # lazy: stopping early saves the rest of the walk
+        if len(found) >= FOUND_LIMIT:
+            more += 1  # at least this one more: from here the count is a lower bound
+            break
+        described, counted = msg.from_schema_error(error, min(SHOWN_PROBLEMS, FOUND_LIMIT - len(found)))
+        found += described
+        more += counted
     first_type_error = {}
     for f in found:
         if f.keyword == "type":
             first_type_error.setdefault(f.path, f)
-    return [f for f in found if first_type_error.get(f.path, f) is f]
+    return [f for f in found if first_type_error.get(f.path, f) is f], more
 
 
 def resolve_ref(root: dict, node: dict) -> dict:
@@ -453,10 +575,20 @@ def _normalise(value: Any, schema: dict, root: dict) -> Any:
     if isinstance(value, list):
         return [_normalise(item, schema.get("items", {}), root) for item in value]
     if isinstance(value, int | Decimal):
-        return int(value) if "integer" in schema_types(schema) else Decimal(value)
+        return int(value) if "integer" in schema_types(schema) else exact_number(value)
     if isinstance(value, str) and schema.get("format") == "date":
         return datetime.date.fromisoformat(value)
     return value
+
+
+def exact_number(value: int | Decimal) -> Decimal:
+    """A JSON number as the Decimal the engine computes with; negative zero (`-0.0`) is zero.
+
+    The schema's `minimum: 0` lets -0 through (it equals 0), and Decimal would
+    carry its sign into the answer (`"deductible": -0.0`); every path reads it as 0.
+    """
+    number = Decimal(value)
+    return number.copy_abs() if number.is_zero() else number
 
 
 def _default(schema: dict, root: dict) -> Any:

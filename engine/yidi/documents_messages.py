@@ -9,6 +9,7 @@ found, and where a near miss is likely, what the writer probably meant.
 from __future__ import annotations
 
 import difflib
+import heapq
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,8 @@ Path = tuple[str | int, ...]
 Pair = tuple[str, str]
 
 REGION_PATTERN = "^[1-9][0-9]{5}$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DATE_PATTERN = r"^(19|20)\d{2}-\d{2}-\d{2}$"  # contract §4: dates lie between 1900-01-01 and 2099-12-31
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 _TYPE_WORDS = {
     "object": ("对象", "an object"),
@@ -36,6 +38,9 @@ _TYPE_WORDS = {
     "null": ("null", "null"),
 }
 _SHOWN_CHARS = 60
+_SHOWN_KEY_CHARS = 80     # a longer key cannot be a contract field; its path shows the start of it
+_SUGGESTED_CHARS = 64     # no "did you mean" for longer words: comparing them costs more than it helps
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Found(NamedTuple):
@@ -51,17 +56,31 @@ def format_path(path: Sequence[str | int]) -> str:
     """`("history", 0, "cancelled_on")` → `"history[0].cancelled_on"`; the root is `""`.
 
     A key that is not a plain name (empty, dotted, spaced) is quoted, `visit["a b"]`,
-    so no path is ambiguous and none but the root's is empty.
+    so no path is ambiguous and none but the root's is empty. A key longer than
+    any field name is shown by its start (`visit["aaaa…"]`), so a hostile key
+    cannot make every message about it as long as itself.
     """
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif len(part) > _SHOWN_KEY_CHARS:
+            text += f"[{printable(json.dumps(part[:_SHOWN_KEY_CHARS], ensure_ascii=False))[:-1]}…\"]"
         elif not _PLAIN_KEY.fullmatch(part):
-            text += f"[{json.dumps(part, ensure_ascii=False)}]"
+            text += f"[{printable(json.dumps(part, ensure_ascii=False))}]"
         else:
             text += f".{part}" if text else part
     return text
+
+
+def printable(text: str) -> str:
+    """`text` with any lone surrogate written as its escape (`\\ud800`), so it can be written as UTF-8."""
+    return text if text.isascii() or not _SURROGATE.search(text) else _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """A str holding a lone UTF-16 surrogate is not Unicode text (contract §4): it cannot be written as UTF-8."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
@@ -72,7 +91,7 @@ def show(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
+        text = printable(json.dumps(value[: _SHOWN_CHARS + 1], ensure_ascii=False))
         return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 4] + "…\""
     if isinstance(value, int | Decimal):
         text = str(value)
@@ -106,7 +125,7 @@ def _expected(types: str | Iterable[str]) -> Pair:
 
 
 def _suggest(word: Any, candidates: Iterable[Any]) -> Pair:
-    if not isinstance(word, str):
+    if not isinstance(word, str) or len(word) > _SUGGESTED_CHARS:
         return "", ""
     close = difflib.get_close_matches(word, [c for c in candidates if isinstance(c, str)], n=1, cutoff=0.6)
     if not close:
@@ -128,11 +147,13 @@ def _note(schema: Any) -> Pair:
 # ---- schema errors -------------------------------------------------------------------------
 
 
-def from_schema_error(error: ValidationError) -> list[Found]:
+def from_schema_error(error: ValidationError, limit: int) -> tuple[list[Found], int]:
     """Turn one jsonschema error into problems at the paths a writer would look at.
 
     `required` and `additionalProperties` errors are reported at the missing or
     unknown field's own path, one problem per field, not at the parent object.
+    At most `limit` problems are written out; the second item counts the rest
+    (90,000 unknown keys cost a count, not 90,000 messages).
     """
     path: Path = tuple(error.absolute_path)
     keyword = str(error.validator)
@@ -144,21 +165,22 @@ def from_schema_error(error: ValidationError) -> list[Found]:
                   f"missing required field {format_path((*path, name))}{note_en}", keyword)
             for name in value
             if isinstance(instance, dict) and name not in instance
-        ]
+        ][:limit], 0
     if keyword == "additionalProperties" and isinstance(instance, dict):
         allowed = list(schema.get("properties", {}))
         unused = [name for name in allowed if name not in instance] or allowed
         problems = []
-        for name in sorted(k for k in instance if k not in allowed):
+        unknown = [k for k in instance if k not in allowed]
+        for name in heapq.nsmallest(limit, unknown):
             hint_zh, hint_en = _suggest(name, unused)
             if not hint_zh:
                 hint_zh = "。允许的字段：" + "、".join(allowed)
                 hint_en = "; allowed fields: " + ", ".join(allowed)
             where = format_path((*path, name))
             problems.append(Found((*path, name), f"未知字段 {where}{hint_zh}", f"unknown field {where}{hint_en}", keyword))
-        return problems
+        return problems, len(unknown) - len(problems)
     zh, en = _keyword_message(keyword, value, instance, error.message)
-    return [Found(path, zh + note_zh, en + note_en, keyword)]
+    return [Found(path, zh + note_zh, en + note_en, keyword)][:limit], 0
 
 
 def _keyword_message(keyword: str, value: Any, instance: Any, fallback: str) -> Pair:
@@ -179,6 +201,8 @@ def _keyword_message(keyword: str, value: Any, instance: Any, fallback: str) -> 
             return (f"区划代码应为6位数字（首位不为0），实际为 {show(instance)}",
                     f"a region code is 6 digits not starting with 0, found {show(instance)}")
         if value == DATE_PATTERN:
+            if isinstance(instance, str) and _DATE_SHAPE.fullmatch(instance):
+                return date_out_of_range(instance)
             return f"日期应为 YYYY-MM-DD 格式，实际为 {show(instance)}", f"expected a date YYYY-MM-DD, found {show(instance)}"
         return f"格式不符（应匹配 {value}），实际为 {show(instance)}", f"does not match {value}: {show(instance)}"
     if keyword == "minimum":
@@ -225,6 +249,41 @@ def non_string_key(key: Any) -> Pair:
 
 def too_deep() -> Pair:
     return "文档嵌套层数过深，无法读取", "the document is nested too deeply to read"
+
+
+def date_out_of_range(text: str) -> Pair:
+    return (f"日期应在 1900-01-01 至 2099-12-31 之间，实际为 {show(text)}",
+            f"a date must lie between 1900-01-01 and 2099-12-31, found {show(text)}")
+
+
+def lone_surrogate(where: str) -> Pair:
+    """A string (or a field name) holds a lone UTF-16 surrogate such as "\\ud800": not Unicode text."""
+    noun_zh, noun_en = ("字段名", "a field name") if where == "key" else ("文本", "the text")
+    return (f"{noun_zh}含有孤立的 UTF-16 代理码元（如 \\ud800），不是有效的 Unicode 文本",
+            f"{noun_en} holds a lone UTF-16 surrogate (such as \\ud800): not valid Unicode text")
+
+
+def not_utf8(data: bytes, error: UnicodeDecodeError) -> Pair:
+    """Bytes that are not UTF-8: say where, and name UTF-16/32 when that is what it looks like."""
+    start = error.start
+    line = data.count(b"\n", 0, start) + 1
+    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    where_zh, where_en = f"第 {line} 行第 {column} 列（字节 {start}）", f"line {line}, column {column} (byte {start})"
+    for marks, name in (((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"), "UTF-32"), ((b"\xff\xfe", b"\xfe\xff"), "UTF-16")):
+        if data.startswith(marks):
+            return (f"文本为 {name} 编码（以字节顺序标记开头）；yidi 只读取 UTF-8，请另存为 UTF-8",
+                    f"the text is {name} (it starts with a byte order mark); yidi reads UTF-8 only: save it as UTF-8")
+    return (f"文本不是有效的 UTF-8：{where_zh}处的字节 0x{data[start]:02x} 无法解码；yidi 只读取 UTF-8",
+            f"the text is not valid UTF-8: byte 0x{data[start]:02x} at {where_en} cannot be decoded; yidi reads UTF-8 only")
+
+
+def nul_in_text() -> Pair:
+    return ("文本中含有 NUL 字节（0x00）：可能是 UTF-16 或 UTF-32 编码；yidi 只读取 UTF-8",
+            "the text holds NUL bytes (0x00): UTF-16 or UTF-32 perhaps; yidi reads UTF-8 only")
+
+
+def nested_too_deep(limit: int) -> Pair:
+    return (f"嵌套超过 {limit} 层（合法的文档不超过几层）", f"nested more than {limit} levels deep (a valid document has a few)")
 
 
 def invalid_date(text: str) -> Pair:

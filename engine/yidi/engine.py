@@ -120,6 +120,6 @@ class Engine:
             try:
                 yield self._evaluator.evaluate(document, trace)
             except InputError as exc:
-                yield {"index": index, "error": "invalid-input", "problems": exc.problems_json()}
+                yield {"index": index, **exc.body()}
             except EvaluationError as exc:
                 yield {"index": index, "error": exc.code, **exc.to_json()}

@@ -24,11 +24,12 @@ from typing import Any
 
 from . import documents
 from .documents import schema_types
+from .documents_messages import has_lone_surrogate
 from .schema_regex import ecma_regex
 
 _UNDERSTOOD = {
     "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
-    "additionalProperties", "enum", "const", "pattern", "minLength", "minimum", "format", "default",
+    "additionalProperties", "enum", "const", "pattern", "minLength", "minimum", "maximum", "format", "default",
     "items", "if", "then", "x-yidi-decimals", "x-yidi-default-from", "x-yidi-defaulted", "x-yidi-note-zh", "x-yidi-note-en",
 }
 
@@ -67,6 +68,18 @@ class SchemaCodeWriter:
 
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
+
+    def bounds_check(self, indent: int, src: str, schema: dict) -> None:
+        """Refuse a number outside the schema's `minimum`/`maximum` (compared exactly, as Decimals)."""
+        if "minimum" in schema:
+            self.emit(indent, f"if {src} < {self.const(Decimal(str(schema['minimum'])))}: return None")
+        if "maximum" in schema:
+            self.emit(indent, f"if {src} > {self.const(Decimal(str(schema['maximum'])))}: return None")
+
+    def exact_number(self, indent: int, target: str, src: str) -> None:
+        """`target = Decimal(src)`, negative zero read as zero (documents.exact_number)."""
+        self.emit(indent, f"{target} = Decimal({src})")
+        self.emit(indent, f"if not {target}: {target} = {target}.copy_abs()")
 
     def places_check(self, indent: int, src: str, places: int) -> None:
         """Refuse a Decimal `src` with more than `places` decimals (trailing zeros aside): it would change under quantize."""
@@ -127,6 +140,8 @@ class _Generator(SchemaCodeWriter):
                 self.emit(indent, f"if len({src}) < {int(schema['minLength'])}: return None")
             if "pattern" in schema:
                 self.emit(indent, f"if not {self.const(ecma_regex(schema['pattern']))}.search({src}): return None")
+            if "enum" not in schema:  # free text: a lone surrogate is not Unicode text (contract §4)
+                self.emit(indent, f"if not {src}.isascii() and has_lone_surrogate({src}): return None")
             if schema.get("format") == "date":
                 self.emit(indent, f"try: {out} = date_from({src})")
                 self.emit(indent, "except ValueError: return None")
@@ -137,11 +152,13 @@ class _Generator(SchemaCodeWriter):
             self.emit(indent, f"if type({src}) not in {allowed}: return None")
             if "enum" in schema:
                 self.emit(indent, f"if {src} not in {self.const(frozenset(e for e in schema['enum'] if e is not None))}: return None")
-            if "minimum" in schema:
-                self.emit(indent, f"if {src} < {self.const(Decimal(str(schema['minimum'])))}: return None")
+            self.bounds_check(indent, src, schema)
             if "x-yidi-decimals" in schema:
                 self.places_check(indent, src, int(schema["x-yidi-decimals"]))
-            self.emit(indent, f"{out} = {src}" if kind == "integer" else f"{out} = Decimal({src})")
+            if kind == "integer":
+                self.emit(indent, f"{out} = {src}")
+            else:
+                self.exact_number(indent, out, src)
         elif kind == "boolean":
             self.emit(indent, f"if type({src}) is not bool: return None")
             self.emit(indent, f"{out} = {src}")
@@ -243,7 +260,8 @@ def checker(kind: str) -> Callable[[Any], Flat | None] | None:
         gen.emit(1, "return f")
     except _Unsupported:
         return None
-    namespace: dict[str, Any] = {"MISSING": _MISSING, "Decimal": Decimal, "date_from": datetime.date.fromisoformat, "ArithmeticError": ArithmeticError, **gen.constants}
+    namespace: dict[str, Any] = {"MISSING": _MISSING, "Decimal": Decimal, "date_from": datetime.date.fromisoformat, "ArithmeticError": ArithmeticError,
+                                 "has_lone_surrogate": has_lone_surrogate, **gen.constants}
     exec(compile("\n".join(gen.lines), f"<yidi:fastcheck:{kind}>", "exec"), namespace)  # noqa: S102 — generated from our schema
     return namespace["check"]
 

@@ -4,9 +4,10 @@
 and exact decimals (the standard library with hooks) costs more than the
 check itself. Here msgspec decodes the bytes straight into typed Structs
 generated from the same JSON Schemas — types, enums, required and unknown
-keys, patterns and dates are checked in C — and a small generated function
-checks the rest (money: exact, not negative, at most two places; the
-schema's if/then) and writes the flat document the compiled policies read.
+keys, patterns (the dates' year range among them) are checked in C — and a
+small generated function checks the rest (money: exact, within its minimum
+and maximum, at most two places, -0 read as 0; dates: a real calendar day;
+the schema's if/then) and writes the flat document the compiled policies read.
 
 Like `fastcheck`, it only ever *accepts*: anything it does not like — an
 unfamiliar schema keyword, a backslash escape, a repeated key, a value it
@@ -83,9 +84,9 @@ class _Generator(SchemaCodeWriter):
             if kind == "integer" and not all(type(e) is int for e in values):
                 raise _Unsupported("integer enum")
             base = Literal[values]  # type: ignore[valid-type]
-        elif kind == "string" and schema.get("format") == "date":
-            base = datetime.date  # msgspec accepts exactly YYYY-MM-DD of a real date, as the schema's pattern and format do
-        elif kind == "string":
+        elif kind == "string" and schema.get("format") == "date" and "pattern" not in schema:
+            base = datetime.date  # msgspec accepts exactly YYYY-MM-DD of a real date, as `format: date` does
+        elif kind == "string":  # a date with a pattern (the contract's year range) is text here; `leaf` reads the date
             constraints = {}
             if "minLength" in schema:
                 constraints["min_length"] = int(schema["minLength"])
@@ -160,18 +161,22 @@ class _Generator(SchemaCodeWriter):
         return "{" + ", ".join(f"{path!r}: {var}" for path, var in flat.items()) + "}"
 
     def leaf(self, schema: dict, src: str, indent: int) -> None:
-        """What msgspec leaves to us: money."""
+        """What msgspec leaves to us: money, and dates whose text msgspec matched against the schema's pattern."""
         kind = ([t for t in schema_types(schema) if t != "null"] or ["string"])[0]
         if kind == "number":
             self.emit(indent, f"if {src} is not None:")
             self.emit(indent + 1, f"if type({src}) is not Decimal and type({src}) is not int: return None")
-            if "minimum" in schema:
-                self.emit(indent + 1, f"if {src} < {self.const(Decimal(str(schema['minimum'])))}: return None")
+            self.bounds_check(indent + 1, src, schema)
             if "x-yidi-decimals" in schema:
                 self.places_check(indent + 1, src, int(schema["x-yidi-decimals"]))
-            self.emit(indent + 1, f"{src} = Decimal({src})")
-        elif kind == "integer" and "minimum" in schema:
-            self.emit(indent, f"if {src} is not None and {src} < {int(schema['minimum'])}: return None")
+            self.exact_number(indent + 1, src, src)
+        elif kind == "integer" and ("minimum" in schema or "maximum" in schema):
+            self.emit(indent, f"if {src} is not None:")
+            self.bounds_check(indent + 1, src, schema)
+        elif kind == "string" and schema.get("format") == "date" and "pattern" in schema:
+            self.emit(indent, f"if {src} is not None:")
+            self.emit(indent + 1, f"try: {src} = date_from({src})")
+            self.emit(indent + 1, "except ValueError: return None  # no such day (2025-02-30)")
 
     def _conditionals(self, schema: dict, values: dict[str, str], indent: int) -> None:
         for key, allowed, name in self.required_when(schema):
@@ -190,7 +195,8 @@ def _decoder(kind: str) -> tuple[msgspec.json.Decoder, Callable[[Any], Flat | No
         gen.emit(1, f"return {gen.literal(flat)}")
     except _Unsupported:
         return None
-    namespace: dict[str, Any] = {"UNSET": msgspec.UNSET, "Decimal": Decimal, "ArithmeticError": ArithmeticError, **gen.constants}
+    namespace: dict[str, Any] = {"UNSET": msgspec.UNSET, "Decimal": Decimal, "ArithmeticError": ArithmeticError,
+                                 "date_from": datetime.date.fromisoformat, **gen.constants}
     exec(compile("\n".join(gen.lines), f"<yidi:fastdecode:{kind}>", "exec"), namespace)  # noqa: S102 — generated from our schema
     return msgspec.json.Decoder(root, float_hook=Decimal), namespace["flatten"]
 
@@ -201,7 +207,10 @@ _ORDER = (documents.CLAIM, documents.FILING_REQUEST)
 def decode_fast(text: bytes | str) -> Flat | None:
     """The flat, normalised document if `text` is certainly a valid document, else None (use the thorough path)."""
     if isinstance(text, str):
-        text = text.encode("utf-8")
+        try:
+            text = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not text; the thorough path says so
+            return None
     if b"\\" in text:
         return None
     for kind in _ORDER:
@@ -213,6 +222,8 @@ def decode_fast(text: bytes | str) -> Flat | None:
             doc = decoder.decode(text)
         except msgspec.MsgspecError:
             continue
+        except RecursionError:  # nested past the interpreter's limit inside a number field (typed Any)
+            return None
         if _ENCODE(doc).count(b":") != text.count(b":"):
             return None  # a key was repeated (see the module's docstring)
         flat = flatten(doc)

@@ -14,7 +14,10 @@ must still be undecided with the same error code and rules. A record whose
 stored input does not match its `input_sha256` is reported as tampered.
 
 Exit codes: 0 every decision reproduces · 1 some differ · 2 cannot replay
-(unreadable log, invalid policies).
+(the log cannot be opened, the policies are invalid) · 4 the log is malformed:
+a line that is not a decision record (not JSON, not an object, a `decision`
+that is not an object, …), named by its line number. A malformed log is not
+"decisions differ": nothing about the policy can be concluded from it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import json
 import pathlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,10 +92,42 @@ def _decide_again(engine: Engine, entry: dict[str, Any]) -> dict[str, Any]:
         return {"error": exc.code, "rules": list(exc.rules)}
 
 
+EXIT_SAME, EXIT_DIFFER, EXIT_CANNOT, EXIT_MALFORMED = 0, 1, 2, 4
+
+
+class MalformedLog(AuditError):
+    """A line of the log is not a decision record; the message names the file and line."""
+
+
+def _record_problem(entry: dict[str, Any]) -> str | None:
+    """What makes `entry` not a decision record as `audit.record` writes it, or None."""
+    for name in ("input_sha256", "revision", "request_id"):
+        if not isinstance(entry.get(name), str):
+            return f"`{name}` is not a string"
+    if "input" not in entry:
+        return "no `input`"
+    if entry.get("input_format", "contract") not in ("contract", "nhsa"):
+        return "`input_format` is neither contract nor nhsa"
+    if entry.get("trace", "full") not in ("full", "ids"):
+        return "`trace` is neither full nor ids"
+    if ("decision" in entry) == ("error" in entry):
+        return "a record holds either `decision` or `error`"
+    if "decision" in entry and not isinstance(entry["decision"], dict):
+        return "`decision` is not an object"
+    if "error" in entry:
+        error = entry["error"]
+        if not (isinstance(error, dict) and isinstance(error.get("error"), str) and isinstance(error.get("rules", []), list)):
+            return "`error` is not an object with an `error` code and a `rules` list"
+    return None
+
+
 def replay(log: str | pathlib.Path, engine: Engine) -> Report:
-    """Decide each record of `log` again with `engine`; AuditError if the log does not parse."""
+    """Decide each record of `log` again with `engine`; MalformedLog naming the line if one is not a record."""
     report = Report()
-    for line, entry in read_log(log):
+    for line, entry in _records(log):
+        problem = _record_problem(entry)
+        if problem:
+            raise MalformedLog(f"{log}:{line}: not a decision record: {problem}")
         report.records += 1
         revision = str(entry.get("revision"))
         report.revisions.add(revision)
@@ -105,9 +141,17 @@ def replay(log: str | pathlib.Path, engine: Engine) -> Report:
     return report
 
 
+def _records(log: str | pathlib.Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """read_log, a line that does not parse (torn, not JSON, not an object) reported as a malformed log."""
+    try:
+        yield from read_log(log)
+    except AuditError as exc:  # read_log's own errors are all about a line; OSError passes through
+        raise MalformedLog(str(exc)) from exc
+
+
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("replay", parents=[common], help="用当前政策重新决定决定日志中的每一条，报告不同之处",
-                              description="重新决定决定日志（yidi serve 写入）中的每个输入；有任何决定不同则以 1 退出")
+                              description="重新决定决定日志（yidi serve 写入）中的每个输入。退出码：0 全部相同；1 有决定不同；2 无法重放（日志无法打开、政策无效）；4 日志有一行不是决定记录（报告行号）")
     p.add_argument("log", metavar="LOG", help="决定日志文件（JSON Lines）")
     p.set_defaults(func=cmd_replay)
 
@@ -121,12 +165,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     engine, _ = _load(args)
     if engine is None:
-        return 2
+        return EXIT_CANNOT
     try:
         report = replay(args.log, engine)
+    except MalformedLog as exc:
+        print(f"yidi replay: {exc}", file=sys.stderr)
+        return EXIT_MALFORMED
     except (AuditError, OSError) as exc:
         print(f"yidi replay: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CANNOT
     if args.format == "json":
         print(json.dumps(report.to_json(engine.revision), ensure_ascii=False, indent=2))
     else:
@@ -139,4 +186,4 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"replayed {report.records} record(s) (logged revision(s) {revisions}) with revision {engine.revision}: "
               f"{len(report.differences)} differ" if en else
               f"重放 {report.records} 条记录（原版本 {revisions}，现版本 {engine.revision}）：{len(report.differences)} 条不同")
-    return 1 if report.differences else 0
+    return EXIT_DIFFER if report.differences else EXIT_SAME

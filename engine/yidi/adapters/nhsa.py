@@ -23,11 +23,12 @@ Rules it keeps, and why:
 from __future__ import annotations
 
 import datetime
+import heapq
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..documents import InputError, InputProblem, normalize_document
+from ..documents import SHOWN_PROBLEMS, InputError, InputProblem, normalize_document
 
 MEDIA_TYPE = "application/vnd.nhsa+json"
 
@@ -112,6 +113,7 @@ class _Translation:
         self.problems: list[InputProblem] = []
         self.doc: dict[str, Any] = {"kind": "claim", "insured": {}, "visit": {}, "costs": {}}
         self.sources: dict[str, str] = {}  # contract path → the platform field it came from
+        self.more = 0  # problems counted but not described (InputError.more)
 
     def put(self, path: str, value: Any, field: str) -> None:
         *parents, key = path.split(".")
@@ -235,8 +237,10 @@ def translate(raw: Any) -> dict[str, Any]:
         if raw.get(field) is None:
             name = PLATFORM_FIELDS.get(field, EXTRA_FIELDS.get(field, ("", "")))[0]
             t.bad(field, f"缺少必填字段 {field}（{name}）", f"required field {field} is missing")
-    for field in sorted(k for k in raw if isinstance(k, str) and k.startswith("yidi_") and k not in EXTRA_FIELDS):
+    unknown = [k for k in raw if isinstance(k, str) and k.startswith("yidi_") and k not in EXTRA_FIELDS]
+    for field in heapq.nsmallest(SHOWN_PROBLEMS, unknown):  # the rest are counted, not described
         t.bad(field, f"未知的 yidi 扩展字段 {field}（可用：{'、'.join(EXTRA_FIELDS)}）", f"unknown yidi extra field {field}")
+    t.more = len(unknown) - min(len(unknown), SHOWN_PROBLEMS)
     if raw.get("mdtrt_id") is not None:
         t.put("id", raw["mdtrt_id"] if not isinstance(raw["mdtrt_id"], int) or isinstance(raw["mdtrt_id"], bool) else str(raw["mdtrt_id"]), "mdtrt_id")
     for field in ("insuplc_admdvs", "mdtrtarea_admvs"):
@@ -255,7 +259,7 @@ def translate(raw: Any) -> dict[str, Any]:
     _trauma(t, code, implied)
     _extras(t, implied)
     if t.problems:
-        raise InputError(t.problems + _contract_problems(t, quiet=True))
+        raise InputError(t.problems + _contract_problems(t, quiet=True), t.more)
     _contract_problems(t, quiet=False)
     return t.doc
 
@@ -328,8 +332,9 @@ def _contract_problems(t: _Translation, quiet: bool) -> list[InputProblem]:
                 continue
             note_zh, note_en = (f"（契约字段 {p.path}）", f" (contract field {p.path})") if field != p.path else ("", "")
             out.append(InputProblem(field, p.message_zh + note_zh, p.message_en + note_en))
+        t.more += exc.more
         if not quiet:
-            raise InputError(out) from None
+            raise InputError(out, t.more) from None
         return out
     return []
 

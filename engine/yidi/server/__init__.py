@@ -3,8 +3,9 @@
 Modules: `state` (what is served, atomic reload), `service` (deciding and
 logging, no HTTP), `app` (routes, limits, formats, admin token), `openapi`
 (the OpenAPI document, generated from schemas/), `metrics` (Prometheus
-text), `cli` (the `yidi serve` command), `workbench` (the page at `/`, from
-`assets/`). See docs/server.md and docs/workbench.md.
+text), `deadlines` (slow clients: header and body deadlines on uvicorn's h11
+protocol), `cli` (the `yidi serve` command), `workbench` (the page at `/`,
+from `assets/`). See docs/server.md and docs/workbench.md.
 
 Importing this package does not import Starlette; `create_app` does.
 """

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..adapters import nhsa
-from ..jsonout import dumps
+from ..jsonout import dump_bytes, dump_lines, dumps
 from . import service
 from .openapi import JSON, NDJSON, openapi_text
 from .state import ServerState
@@ -43,27 +43,35 @@ _CLIENT = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # X-Yidi-Client, e.g. "workb
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, body: dict[str, Any]):
-        self.status, self.body = status, body
+    def __init__(self, status: int, body: dict[str, Any], close: bool = False):
+        self.status, self.body, self.close = status, body, close
 
 
 def json_response(status: int, body: Any, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
     return Response(dumps(body) + "\n", status_code=status, media_type=media_type, headers=headers)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing (413) as soon as it is known to exceed `limit` — before reading it all if declared."""
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The body, refusing (413) as soon as it is known to exceed `limit` — before reading it all if declared —
+    and (408) if it has not all arrived within `seconds`: a client sending a byte at a time holds no handler for long."""
     declared = request.headers.get("content-length")
     too_large = HttpError(413, {"error": "payload-too-large", "limit": limit,
-                                "message": f"请求体超过 {limit} 字节的限制", "message_en": f"the request body exceeds the {limit}-byte limit"})
+                                "message": f"请求体超过 {limit} 字节的限制", "message_en": f"the request body exceeds the {limit}-byte limit"},
+                          close=True)
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HttpError(408, {"error": "request-timeout", "limit_seconds": seconds,
+                              "message": f"请求体未在 {seconds:g} 秒内传完", "message_en": f"the request body did not arrive within {seconds:g} s"},
+                        close=True) from None
     return b"".join(chunks)
 
 
@@ -105,7 +113,7 @@ async def evaluate(request: Request) -> Response:
     state = _state(request)
     input_format = _input_format(request, (JSON, nhsa.MEDIA_TYPE))
     render, trace = _render(request), _trace(request, "full")
-    body = await read_body(request, state.max_body)
+    body = await read_body(request, state.max_body, state.body_timeout)
     answer = await run_in_threadpool(service.decide_one, state, body, input_format, trace, request.scope["yidi.request_id"], render,
                                      _client(request))
     media = nhsa.MEDIA_TYPE if render == service.NHSA and answer.status == 200 and "setlinfo" in answer.body else JSON
@@ -117,14 +125,14 @@ async def evaluate_batch(request: Request) -> Response:
     media = _media(request)
     input_format = _input_format(request, (JSON, nhsa.MEDIA_TYPE, NDJSON))
     render, trace = _render(request), _trace(request, "ids")
-    body = await read_body(request, state.max_batch_body)
+    body = await read_body(request, state.max_batch_body, state.body_timeout)
     answer, items = await run_in_threadpool(service.decide_batch, state, body, input_format, media == NDJSON, trace,
                                             request.scope["yidi.request_id"], render, _client(request))
     if answer.status != 200:
         return json_response(answer.status, answer.body)
-    if media == NDJSON:
-        return Response("".join(dumps(item) + "\n" for item in items), media_type=NDJSON)
-    return json_response(200, items)
+    # 10,000 answers take a while to write: not on the event loop
+    content = await run_in_threadpool(dump_lines if media == NDJSON else dump_bytes, items)
+    return Response(content if media == NDJSON else content + b"\n", media_type=NDJSON if media == NDJSON else JSON)
 
 
 async def validate(request: Request) -> Response:
@@ -233,7 +241,10 @@ class Observe:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpError)
-    return json_response(exc.status, exc.body, headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.close:  # the rest of the request may still be arriving: end the connection after this answer
+        headers["Connection"] = "close"
+    return json_response(exc.status, exc.body, headers=headers or None)
 
 
 async def _starlette_error(request: Request, exc: Exception) -> Response:

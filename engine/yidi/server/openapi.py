@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import __version__
 from ..adapters import nhsa
+from ..documents import SHOWN_PROBLEMS
 from ..resources import schema_file
 
 NDJSON = "application/x-ndjson"
@@ -58,8 +59,11 @@ _PROBLEM = {"type": "object", "required": ["path", "message"],
 _ERRORS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error"], "description": "出错时的答复：error 为稳定的错误码。",
               "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "message_en": {"type": "string"}}},
-    "InputErrorBody": {"type": "object", "required": ["error", "problems"], "description": "输入无效（422）或无法解析（400）：列出每个出错的 JSON 路径。",
-                       "properties": {"error": {"type": "string"}, "problems": {"type": "array", "items": _PROBLEM}}},
+    "InputErrorBody": {"type": "object", "required": ["error", "problems"],
+                       "description": f"输入无效（422）或无法解析（400）：列出出错的 JSON 路径（按路径排序的前 {SHOWN_PROBLEMS} 处；其余只计数，见 problems_omitted）。",
+                       "properties": {"error": {"type": "string"}, "problems": {"type": "array", "items": _PROBLEM, "maxItems": SHOWN_PROBLEMS},
+                                      "problems_omitted": {"type": "integer", "minimum": 1,
+                                                           "description": "未列出的问题数（仅在有未列出的问题时出现；问题极多时校验提前停止，此数为下限）"}}},
     "UndecidedBody": {"type": "object", "required": ["error", "rules"], "description": "政策无法作出决定（409）：规则冲突、无适用规则、参数无取值。",
                       "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "message_en": {"type": "string"},
                                      "rules": {"type": "array", "items": {"type": "string"}}, "where": {"type": "array", "items": {"type": "string"}}}},
@@ -80,6 +84,7 @@ def _errors(*codes: str) -> dict[str, Any]:
     described = {
         "400": ("请求体不是可解析的 JSON", "InputErrorBody"), "401": ("缺少或错误的管理令牌", "Error"),
         "403": ("未配置管理令牌，管理接口已停用", "Error"), "409": ("政策无法作出决定，或新政策树未通过检查", "UndecidedBody"),
+        "408": ("请求体未在 --body-timeout 内传完（连接随后关闭）", "Error"),
         "413": ("请求体超过大小限制", "Error"), "415": ("不支持的 Content-Type", "Error"),
         "422": ("输入不符合接口约定，列出每个出错的 JSON 路径", "InputErrorBody"), "503": ("决定日志不可写，未作决定", "Error"),
     }
@@ -102,7 +107,7 @@ def _document() -> str:
             "requestBody": {"required": True, "content": {**_json(document_schema), nhsa.MEDIA_TYPE: {"schema": _ref("NhsaClaim")}}},
             "responses": {"200": {"description": "决定（Accept: application/vnd.nhsa+json 时用结算单字段名）",
                                   "content": {**_json(_ref("Decision")), nhsa.MEDIA_TYPE: {"schema": _ref("NhsaDecision")}}},
-                          **_errors("400", "409", "413", "415", "422", "503")}}},
+                          **_errors("400", "408", "409", "413", "415", "422", "503")}}},
         "/v1/evaluate/batch": {"post": {
             "summary": "按顺序对多份文档作出决定；无效的项以其错误作答，不影响其余各项", "operationId": "evaluateBatch",
             "parameters": [{**_TRACE[0], "description": "full 完整依据或 ids 仅规则编号（默认）"}, _CLIENT],
@@ -112,7 +117,7 @@ def _document() -> str:
                 NDJSON: {"schema": {"type": "string", "description": "每行一份 JSON 文档"}}}},
             "responses": {"200": {"description": "每项一个答复，顺序与请求相同（NDJSON 请求得到 NDJSON 答复）",
                                   "content": {**_json({"type": "array", "items": _ref("BatchItem")}), NDJSON: {"schema": {"type": "string"}}}},
-                          **_errors("400", "413", "415", "422", "503")}}},
+                          **_errors("400", "408", "413", "415", "422", "503")}}},
         "/v1/validate": {"post": {
             "summary": "检查服务器所配置的政策目录（不读取请求指定的任何文件）", "operationId": "validate",
             "responses": {"200": {"description": "检查结果", "content": _json(_ref("PolicyCheck"))}}}},

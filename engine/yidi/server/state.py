@@ -89,11 +89,12 @@ class ServerState:
     metrics: Metrics
     check_level: str = "test"
     token: str | None = None
-    max_body: int = 1 << 20
+    max_body: int = 64 << 10                      # one document; a claim is under 1 KiB
     max_batch_body: int = 16 << 20
     max_batch_items: int = 10_000
     docs_site: pathlib.Path | None = None         # a built docs site served at /docs/ (--docs-site)
     docs_url: str | None = None                   # or where one is published (--docs-url); the workbench links rules there
+    body_timeout: float = 30.0                    # seconds for a request body to arrive (408 after)
     _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
