@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from yidi.dsl import ast
 from yidi.dsl.checker import Environment, check
-from yidi.dsl.compiler import _INLINE, ConstantPool, input_name, to_python
+from yidi.dsl.compiler import ConstantPool, input_name, to_python
 from yidi.dsl.errors import ExpressionError
 from yidi.dsl.functions import FUNCTIONS, add_months, region_covers
 from yidi.dsl.parser import parse
@@ -215,12 +215,18 @@ def test_region_covers(filed, visited, covers):
     assert region_covers(filed, visited) is covers
 
 
-def test_every_function_is_documented_for_officers():
+def test_the_function_table_in_the_docs_is_the_registrys():
+    from yidi.dsl.functions import function_table
+
     from .conftest import ROOT
 
     reference = (ROOT / "docs" / "dsl.md").read_text(encoding="utf-8")
+    assert function_table() in reference, "regenerate the table in docs/dsl.md: python -m yidi.dsl.functions"
+
+
+def test_every_function_has_words_for_the_docs_site():
     for function in FUNCTIONS.values():
-        assert f"`{function.signature}`" in reference, f"docs/dsl.md does not list {function.name}"
+        assert function.words is not None, function.name
 
 
 @pytest.mark.parametrize(("start", "months", "end"), [
@@ -252,15 +258,15 @@ days = st.dates(min_value=datetime.date(1990, 1, 1), max_value=datetime.date(204
 
 @given(regions, regions, days, days, st.one_of(st.none(), regions))
 def test_inlined_functions_equal_the_library(a, b, start, end, maybe):
-    """Each `_INLINE` template gives what the library function gives, for plain-name and expression arguments."""
+    """Each inline template (`Function.inline`) gives what the library function gives."""
     samples = {
         "same_province": (a, b), "same_city": (a, b), "province_of": (a,), "is_province": (a,),
         "days_between": (start, end), "city_of": (a,), "coalesce": (maybe, b),
     }
-    assert set(samples) == set(_INLINE), "every inlined function has a sample here"
+    assert set(samples) == {n for n, f in FUNCTIONS.items() if f.inline}, "every inlined function has a sample here"
     for name, args in samples.items():
         names = {f"a{i}": value for i, value in enumerate(args)}
-        template = _INLINE[name][0]
+        template = FUNCTIONS[name].inline
         inline = eval(template.format(*names), {"__builtins__": {}, "Decimal": Decimal}, names)  # noqa: S307
         assert inline == FUNCTIONS[name].run(*args), (name, args)
 
@@ -312,3 +318,16 @@ def _outcome(parser, text):
         return parser.parse(text)
     except Exception as exc:  # noqa: BLE001 — comparing how two parsers fail
         return type(exc).__name__, str(exc)
+
+
+@given(days, days, st.integers(-30, 30))
+def test_months_between_counts_whole_months_as_add_months_does(start, end, n):
+    """months_between(x, y) >= n exactly when add_months(x, n) <= y: the two never disagree about "n months after"."""
+    from yidi.dsl.functions import months_between
+
+    assert (months_between(start, end) >= n) == (add_months(start, Decimal(n)) <= end)
+
+
+def test_months_between_is_called_from_the_generated_code():
+    assert "f_months_between(i_visit_D_admission_date, K0)" in run_code(
+        "months_between(visit.admission_date, 2026-01-01) >= 1")

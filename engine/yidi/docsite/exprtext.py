@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from ..dsl import ast
 from ..dsl.errors import ExpressionError
+from ..dsl.functions import FUNCTIONS
 from ..dsl.parser import parse
 from . import glossary
 
@@ -32,29 +33,6 @@ _CMP_OPS = {"==": "为", "!=": "不为", "<": "＜", "<=": "≤", ">": "＞", ">
 _NUM_OPS = {"==": "＝", "!=": "≠"}
 _ARITH = {"+": "＋", "-": "−", "*": "×", "/": "÷"}
 _OBJECTS = {"filing": "备案", "current": "当前备案", "new": "新备案"}
-
-# Function calls: template over rendered arguments.
-_CALLS: dict[str, Callable[..., str]] = {
-    "days_between": lambda a, b: f"{a}至{b}的天数",
-    "add_days": lambda d, n: f"{d}加{n}天",
-    "add_months": lambda d, n: f"{d}加{n}个月",
-    "window_end": lambda d, n: f"自{d}起{n}个月有效期的最后一日",
-    "year": lambda d: f"{d}所在年份",
-    "round": lambda x, n: f"{x}四舍五入到{n}位小数",
-    "coalesce": lambda a, b: f"{a}（为空时取{b}）",
-    "province_of": lambda r: f"{r}所属省份",
-    "city_of": lambda r: f"{r}所属地市",
-    "same_province": lambda a, b: f"{a}与{b}同省",
-    "same_city": lambda a, b: f"{a}与{b}同一地市",
-    "is_province": lambda r: f"{r}为省级区划",
-    "region_covers": lambda a, b: f"{a}覆盖{b}",
-    "count": lambda x: f"{x}的个数",
-    "latest": lambda x: f"{x}中最晚的日期",
-    "earliest": lambda x: f"{x}中最早的日期",
-    "any": lambda x: f"{x}中有一项成立",
-    "all": lambda x: f"{x}全部成立",
-}
-
 
 @dataclass(frozen=True)
 class Rendered:
@@ -225,12 +203,10 @@ class _Renderer:
         return f"{left}{'不属于' if negated else '属于'}{self.go(node.right, _SUM)}"
 
     def call(self, node: ast.Call) -> str:
+        """The function's own words (`dsl.functions`, `Function.words`) over the rendered arguments."""
         args = [self.go(a, _ATOM) for a in node.args]
-        if node.function in ("min", "max"):
-            if len(args) < 2:
-                raise Unsure(node.function)
-            return f"{'、'.join(args)}中的{'较小' if node.function == 'min' else '较大'}者"
-        template = _CALLS.get(node.function)
+        function = FUNCTIONS.get(node.function)
+        template = function.words if function is not None else None
         if template is None:
             raise Unsure(node.function)
         try:

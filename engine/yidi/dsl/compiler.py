@@ -11,7 +11,7 @@ the generated module defines:
     b["ratio"]        a column of the matching benefit-table row
     v_treatment       a decision or policy variable computed earlier
     l_x               a comprehension's variable `x` (the grammar's names are identifiers already)
-    f_days_between    a library function (the smallest are written in place: `_INLINE`)
+    f_days_between    a library function (the smallest are written in place: `Function.inline`)
     K0, K1, …         constants (Decimal numbers, dates, tuples) hoisted out
 
 Policy names reach the code only through `variable_name` and `input_name`
@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from . import ast
 from .checker import CheckedExpr, Ref
+from .functions import FUNCTIONS
 
 
 class ConstantPool:
@@ -76,18 +77,6 @@ def _escape(match: re.Match) -> str:
     return "_D_" if char == "." else f"_X{ord(char):x}_"
 
 
-# Library functions small enough to write in place (a call costs more than the work). The flag says
-# whether each argument appears once in the template; if not, only plain names and constants may be
-# put in, so that nothing is evaluated twice. Each template equals the library function (tests/test_dsl.py).
-_INLINE: dict[str, tuple[str, bool]] = {
-    "same_province": ("({0}[:2] == {1}[:2])", True),
-    "same_city": ("({0}[:4] == {1}[:4])", True),
-    "province_of": ("({0}[:2] + '0000')", True),
-    "is_province": ("{0}.endswith('0000')", True),
-    "days_between": ("Decimal(({1} - {0}).days)", True),
-    "city_of": ("({0} if {0}.endswith('0000') else {0}[:4] + '00')", False),
-    "coalesce": ("({1} if {0} is None else {0})", False),
-}
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 _BINARY = {"and": "and", "or": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
@@ -135,13 +124,15 @@ class _Emitter:
         return code
 
     def emit_Call(self, node: ast.Call) -> str:
+        """A library call: its special form, else its inline template (`FUNCTIONS[name].inline`), else a call."""
         args = [self.emit(a) for a in node.args]
-        if node.function == "round" and isinstance(node.args[1], ast.Literal):
-            step = self.constants.name(Decimal(1).scaleb(-int(node.args[1].value)))  # type: ignore[arg-type]
-            return f"{args[0]}.quantize({step}, rounding=HALF_UP)"
-        template = _INLINE.get(node.function)
-        if template is not None and (template[1] or all(_SIMPLE.fullmatch(a) for a in args)):
-            return template[0].format(*args)
+        function = FUNCTIONS[node.function]
+        if function.emit is not None:
+            special = function.emit(node.args, args, self.constants.name)
+            if special is not None:
+                return special
+        if function.inline is not None and (function.inline_args_once or all(_SIMPLE.fullmatch(a) for a in args)):
+            return function.inline.format(*args)
         return f"f_{node.function}({', '.join(args)})"
 
     def emit_ListExpr(self, node: ast.ListExpr) -> str:
@@ -173,9 +164,6 @@ class _Emitter:
         raise TypeError("member access on an expression is not supported")
 
 
-_PASSING = frozenset({"coalesce", "latest", "earliest"})  # may return one of their arguments untouched
-
-
 def may_be_unknown(refs, node: ast.Node) -> bool:
     """Can `node` evaluate to a variable's value without operating on it?
 
@@ -190,7 +178,7 @@ def may_be_unknown(refs, node: ast.Node) -> bool:
         return ref is not None and ref.kind == "var"
     if isinstance(node, ast.If):
         return may_be_unknown(refs, node.then) or may_be_unknown(refs, node.otherwise)
-    if isinstance(node, ast.Call) and node.function in _PASSING:
+    if isinstance(node, ast.Call) and FUNCTIONS[node.function].passes_argument:
         return any(may_be_unknown(refs, a) for a in node.args)
     if isinstance(node, ast.ListExpr):
         return any(may_be_unknown(refs, i) for i in node.items)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..dsl import ast
+from ..dsl.functions import FUNCTIONS
 from .model import Parameter, Rule
 
 Atom = tuple[bool, ast.Node]  # (holds?, the expression)
@@ -92,26 +93,27 @@ def _refuted(atom: Atom, others: list[Atom]) -> bool:
 
 
 def _with_implied(parts: list[Atom]) -> list[Atom]:
-    """The parts, plus what the region functions make them imply.
+    """The parts, plus what the library's functions make them imply (`Function.implies`, `equal_results_imply`).
 
-    `city_of(a) == city_of(b)` implies `same_province(a, b)` (and with a and b
-    swapped): `city_of` keeps a code's first four digits or the whole
-    province code, so equal cities share their first two digits, which is
-    what `same_province` compares. `same_city(a, b)` implies it likewise.
+    E.g. `city_of(a) == city_of(b)` implies `same_province(a, b)` (and with a
+    and b swapped), and so does `same_city(a, b)`: each function's entry
+    in `dsl.functions` states such facts, with the reason they hold.
     """
     implied = list(parts)
     for positive, node in parts:
-        pair = None
-        if positive and isinstance(node, ast.Binary) and node.op == "==":
+        if not positive:
+            continue
+        pair, facts = None, ()
+        if isinstance(node, ast.Binary) and node.op == "==":
             left, right = node.left, node.right
-            if (isinstance(left, ast.Call) and isinstance(right, ast.Call) and left.function == right.function == "city_of"
-                    and len(left.args) == len(right.args) == 1):
-                pair = (left.args[0], right.args[0])
-        elif positive and isinstance(node, ast.Call) and node.function == "same_city" and len(node.args) == 2:
-            pair = (node.args[0], node.args[1])
-        if pair is not None:
+            if (isinstance(left, ast.Call) and isinstance(right, ast.Call) and left.function == right.function
+                    and len(left.args) == len(right.args) == 1 and left.function in FUNCTIONS):
+                pair, facts = (left.args[0], right.args[0]), FUNCTIONS[left.function].equal_results_imply
+        elif isinstance(node, ast.Call) and len(node.args) == 2 and node.function in FUNCTIONS:
+            pair, facts = (node.args[0], node.args[1]), FUNCTIONS[node.function].implies
+        for fact in facts:
             for x, y in (pair, pair[::-1]):
-                implied.append((True, ast.Call(function="same_province", args=(x, y))))
+                implied.append((True, ast.Call(function=fact, args=(x, y))))
     return implied
 
 
