@@ -40,8 +40,7 @@ sys.path.insert(0, str(HERE))
 import handwritten_henan  # noqa: E402
 from yidi import Engine  # noqa: E402
 from yidi.documents import load_json  # noqa: E402
-from yidi.fastcheck import check_fast  # noqa: E402
-from yidi.fastdecode import decode_fast  # noqa: E402
+from yidi.fastdecode import convert_fast, decode_fast  # noqa: E402
 from yidi.jsonout import dump_bytes  # noqa: E402
 from yidi.synth import generate  # noqa: E402
 
@@ -64,7 +63,7 @@ def latency(n: int, repeats: int) -> dict:
     engine = Engine.load(POLICIES)
     evaluator = engine._evaluator
     texts = [dump_bytes(claim) for claim in generate(n, 7, regions=HENAN_REGIONS)]
-    flats = [check_fast(load_json(text)) for text in texts]
+    flats = [convert_fast(load_json(text)) for text in texts]
     assert all(flat is not None for flat in flats)
     fields = ("scope", "route", "filing_status", "treatment", "catalog", "reduction_pp", "ratio", "amounts", "flags")
     for flat in flats:  # the same answers, or the comparison means nothing
@@ -77,8 +76,12 @@ def latency(n: int, repeats: int) -> dict:
     full = per_claim(lambda f: evaluator.evaluate_flat(f, "full"), copies, repeats)
     hand_e2e = per_claim(lambda t: handwritten_henan.decide(decode_fast(t)), texts, repeats)  # the same fast decoder
     e2e = per_claim(lambda t: dump_bytes(engine.evaluate_json(t, "ids")), texts, repeats)
+    # A service's natural call: the body parsed by the standard library (money as floats), then evaluate().
+    parsed = per_claim(lambda t: engine.evaluate(json.loads(t), "ids"), texts, repeats)
+    text_only = per_claim(lambda t: engine.evaluate_json(t, "ids"), texts, repeats)
     return {"claims_checked_identical": n, "handwritten_us": hand, "yidi_ids_us": ids, "yidi_full_us": full,
-            "handwritten_json_to_answer_us": hand_e2e, "yidi_json_to_json_us": e2e}
+            "handwritten_json_to_answer_us": hand_e2e, "yidi_json_to_json_us": e2e,
+            "yidi_evaluate_json_us": text_only, "yidi_evaluate_json_loads_us": parsed}
 
 
 def run_quiet(args: list[str], env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
@@ -196,7 +199,7 @@ def peers(n: int, repeats: int) -> dict:
     The hand-written function and yidi are timed again here, next to the peers, so that the
     ratios compare figures taken in the same phase on a noisy machine."""
     evaluator = Engine.load(POLICIES)._evaluator
-    flats = [check_fast(load_json(dump_bytes(claim))) for claim in generate(n, 7, regions=HENAN_REGIONS)]
+    flats = [convert_fast(load_json(dump_bytes(claim))) for claim in generate(n, 7, regions=HENAN_REGIONS)]
     references = [handwritten_henan.decide(flat) for flat in flats]
     copies = [dict(flat) for flat in flats]
     results: dict = {"claims": n, "handwritten_us": per_claim(handwritten_henan.decide, flats, repeats),
@@ -272,11 +275,15 @@ def markdown(results: dict) -> str:
         ("yidi compiled policy, full trace", lat["yidi_full_us"], lat["yidi_full_us"] / hand),
         ("hand-written, JSON text → validated (yidi's fast decoder) → answer", lat["handwritten_json_to_answer_us"], lat["handwritten_json_to_answer_us"] / hand),
         ("yidi, JSON text → validated → decision → JSON text", lat["yidi_json_to_json_us"], lat["yidi_json_to_json_us"] / hand),
+        ("yidi, `Engine.evaluate_json(text)` (ids)", lat["yidi_evaluate_json_us"], lat["yidi_evaluate_json_us"] / hand),
+        ("yidi, `Engine.evaluate(json.loads(text))` (ids)", lat["yidi_evaluate_json_loads_us"], lat["yidi_evaluate_json_loads_us"] / hand),
     ]
     out = [f"# yidi benchmark — {results['when']}", "", f"Machine: {results['machine']}", "",
            f"## (a) Per decision ({lat['claims_checked_identical']:,} synthetic Henan claims, answers checked identical)", "",
            "| way to decide | µs/claim | × hand-written |", "|---|---:|---:|"]
     out += [f"| {name} | {us:.2f} | {ratio:.1f} |" for name, us, ratio in rows]
+    out.append(f"\n`evaluate(json.loads(text))` costs {lat['yidi_evaluate_json_loads_us'] / lat['yidi_evaluate_json_us']:.2f}× "
+               "`evaluate_json(text)` (target ≤ 1.5×).")
     b = results["batch"]
     out += ["", f"## (c, f) Batch: {b['claims']:,} claims ({b['corpus_mb']} MB JSONL), parsing and writing included", "",
             "| workers | wall s | claims/s | peak RSS MB | errors |", "|---:|---:|---:|---:|---:|"]

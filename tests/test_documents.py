@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from yidi import documents
-from yidi.documents import InputError, InputProblem, load_json, normalize_document, schema_path
+from yidi.contract import resolve_ref
+from yidi.documents import InputError, InputProblem, load_json, normalize_document
+from yidi.resources import schema_file as schema_path
 
 D = Decimal
 
@@ -123,13 +125,13 @@ def test_schema_is_valid_2020_12_and_documented_in_chinese(name):
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     for where, prop in _properties(schema, schema):
-        resolved = documents.resolve_ref(schema, prop)
+        resolved = resolve_ref(schema, prop)
         assert resolved.get("title") and resolved.get("description"), where
         assert any("\u4e00" <= ch <= "\u9fff" for ch in resolved["description"]), where
 
 
 def _properties(root, node, where=""):
-    node = documents.resolve_ref(root, node)
+    node = resolve_ref(root, node)
     for name, prop in node.get("properties", {}).items():
         yield f"{where}.{name}", prop
         yield from _properties(root, prop, f"{where}.{name}")

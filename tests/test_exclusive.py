@@ -15,7 +15,7 @@ from yidi.policy.exclusive import conjuncts, exclusive
 from yidi.synth import generate
 
 from .conftest import POLICIES
-from .test_properties import henan_claims
+from .strategies import henan_claims
 
 
 class _Rule:  # the two fields `exclusive` reads

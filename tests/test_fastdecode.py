@@ -1,7 +1,10 @@
-"""JSON text → flat document: accepts only what the thorough path accepts, and gives the same document."""
+"""The fast path — JSON text (`decode_fast`) or parsed JSON (`convert_fast`) → flat document — accepts
+exactly what the thorough path accepts (bar the few forms it leaves to it: escapes, repeated keys, a BOM),
+and gives the same document."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
 import re
@@ -12,24 +15,48 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yidi import InputError
-from yidi.documents import _CROSS_CHECKS, CLAIM, FILING_REQUEST, _Reader, load_json, normalize_document, relations_hold
-from yidi.fastdecode import _decoder, decode_fast
+from yidi.contract import CLAIM, FILING_REQUEST
+from yidi.documents import load_json, normalize_document
+from yidi.fastdecode import _compiled, convert_fast, decode_fast
 from yidi.jsonout import dump_bytes
 
-from .test_fastcheck import assert_never_looser, comparable, mutated_claims
-from .test_properties import henan_claims
+from .strategies import BOUNDARIES, henan_claims, mutated_claims
 
 VALID = (b'{"id":"C1","insured":{"region":"410100","scheme":"employee"},'
          b'"visit":{"kind":"inpatient","region":"110105","networked":true,"hospital_level":3,'
          b'"admission_date":"2025-03-01","discharge_date":"2025-03-09"},"costs":{"total":25000,"in_scope":20000.50}}')
 
 
+OBJECT_KEYS = {"insured", "filing", "visit", "costs", "current", "new"}
+
+
+def comparable(flat):
+    return {k: v for k, v in flat.items() if k not in OBJECT_KEYS}
+
+
+def thorough_dict(engine, doc):
+    return comparable(engine._evaluator.flatten(normalize_document(doc)))
+
+
+def assert_never_looser(fast, thorough_result, shown, must_accept_valid: bool = False) -> None:
+    """A fast path's answer against the thorough path's: None where it rejects; the same document where it accepts."""
+    try:
+        expected = thorough_result()
+    except InputError:
+        assert fast is None, f"the fast path accepted an invalid document: {shown!r}"
+        return
+    if must_accept_valid:
+        assert fast is not None, f"a valid document missed the fast path: {shown!r}"
+    if fast is not None:
+        assert comparable(fast) == expected
+
+
 def thorough(engine, text: bytes):
     return comparable(engine._evaluator.flatten(normalize_document(load_json(text))))
 
 
-def test_both_kinds_have_a_fast_decoder():
-    assert _decoder(CLAIM) is not None and _decoder(FILING_REQUEST) is not None
+def test_both_kinds_have_a_fast_path():
+    assert _compiled(CLAIM) is not None and _compiled(FILING_REQUEST) is not None
 
 
 def test_a_valid_claim_decodes_to_the_thorough_paths_document(engine):
@@ -117,7 +144,8 @@ def test_fast_decoding_never_accepts_what_the_thorough_path_rejects(engine, clai
         text = text.replace(b'"total":', b'"total":"', 1).replace(b',"in_scope"', b'","in_scope"', 1)
     elif change == "spaces":
         text = text.replace(b":", b" : ").replace(b",", b" ,\n")
-    assert_never_looser(decode_fast(text), lambda: thorough(engine, text), text)
+    escaped = b"\\" in text  # only lone surrogates are written as escapes here: those documents are invalid anyway
+    assert_never_looser(decode_fast(text), lambda: thorough(engine, text), text, must_accept_valid=not escaped)
 
 
 @settings(max_examples=300, deadline=None)
@@ -126,58 +154,6 @@ def test_valid_claims_take_the_fast_path_and_decide_the_same(engine, claim):
     text = dump_bytes(claim)
     assert decode_fast(text) is not None
     assert engine.evaluate_json(text, "full") == engine.evaluate(claim, "full")
-
-
-dates = st.one_of(st.none(), st.dates(min_value=datetime.date(2024, 1, 1), max_value=datetime.date(2024, 3, 1)))
-
-
-@st.composite
-def flat_claims(draw):
-    """Flat claims with every relation the cross-field checks look at left to chance."""
-    has_filing = draw(st.booleans())
-    amounts = st.decimals(min_value=0, max_value=10, places=0)
-    flat = {
-        "visit.kind": draw(st.sampled_from(["inpatient", "outpatient", "chronic_outpatient", "pharmacy"])),
-        "visit.admission_date": draw(dates), "visit.discharge_date": draw(dates), "visit.settled_on": draw(dates),
-        "insured.birth_date": draw(dates), "costs.total": draw(st.one_of(st.none(), amounts)),
-        "costs.in_scope": draw(st.one_of(st.none(), amounts)),
-        "visit.payment_source": draw(st.sampled_from([None, "pooling_fund", "personal_account"])),
-        "insured.scheme": draw(st.sampled_from([None, "employee", "resident"])),
-    }
-    for field in ("start_date", "end_date", "filed_on", "supplemented_on"):
-        flat[f"filing.{field}"] = draw(dates) if has_filing else None
-    flat["filing.basis"] = draw(st.sampled_from(["materials", "commitment"])) if has_filing else None
-    return flat
-
-
-def _nest(flat: dict) -> dict:
-    """The nested document the thorough checks read (dates as text, as they arrive)."""
-    doc: dict = {}
-    for path, value in flat.items():
-        parent, _, key = path.partition(".")
-        if key:
-            doc.setdefault(parent, {})[key] = value.isoformat() if isinstance(value, datetime.date) else value
-    return doc
-
-
-@settings(max_examples=500, deadline=None)
-@given(flat_claims())
-def test_relations_hold_answers_as_the_cross_field_checks_do(flat):
-    found = list(_CROSS_CHECKS[CLAIM](_Reader(_nest(flat), set(), {})))
-    assert relations_hold(CLAIM, flat) == (not found)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(dates, dates, dates, st.sampled_from(["materials", "commitment"])), max_size=3), flat_claims(), flat_claims())
-def test_relations_hold_for_filing_requests_as_the_checks_do(history, current, new):
-    flat = {"history": [{"start_date": s, "cancelled_on": c, "supplemented_on": u, "basis": b} for s, c, u, b in history]}
-    for prefix, source in (("current", current), ("new", new)):
-        for field in ("start_date", "end_date", "filed_on", "supplemented_on", "basis"):
-            flat[f"{prefix}.{field}"] = source[f"filing.{field}"]
-    history_text = [{k: v.isoformat() if isinstance(v, datetime.date) else v for k, v in entry.items()} for entry in flat["history"]]
-    doc = _nest({k: v for k, v in flat.items() if k != "history"}) | {"history": history_text}
-    found = list(_CROSS_CHECKS[FILING_REQUEST](_Reader(doc, set(), {})))
-    assert relations_hold(FILING_REQUEST, flat) == (not found)
 
 
 @st.composite
@@ -221,12 +197,13 @@ def test_fast_decoding_of_filing_requests_never_accepts_what_the_thorough_path_r
 
 
 @pytest.mark.parametrize("name", ["class", "with-dash", "_private"])
-def test_a_schema_whose_keys_cannot_be_fields_gets_no_fast_decoder(name):
+def test_a_schema_whose_keys_cannot_be_fields_gets_no_fast_path(name):
+    from yidi.contract import Field
     from yidi.fastdecode import _Generator, _Unsupported
 
-    schema = {"type": "object", "additionalProperties": False, "properties": {name: {"type": "string"}}}
+    obj = Field("", (), "object", closed=True, fields=(Field(name, (name,), "string"),))
     with pytest.raises(_Unsupported):
-        _Generator(schema).struct(schema)
+        _Generator().struct(obj)
 
 
 @pytest.mark.parametrize("amount, accepted", [
@@ -283,3 +260,142 @@ def test_text_holding_a_lone_surrogate_is_refused_not_crashed_on(engine):
     with pytest.raises(InputError) as info:
         engine.evaluate_json(text)
     assert [p.path for p in info.value.problems] == ["id"]
+
+
+# ── parsed JSON (convert_fast) ─────────────────────────────────────────────────
+
+
+@settings(max_examples=600, deadline=None)
+@given(mutated_claims())
+def test_fast_path_never_accepts_what_the_thorough_path_rejects(engine, claim):
+    assert_never_looser(convert_fast(claim), lambda: thorough_dict(engine, claim), claim, must_accept_valid=True)
+
+
+@pytest.mark.parametrize("document", [
+    {"kind": "filing_request", "id": "F1", "insured": {"region": "410100", "scheme": "resident"}, "action": "file", "on": "2025-01-01"},
+    {"kind": "filing_request", "id": "F1", "insured": {"region": "410100", "scheme": "resident"}, "action": "cancel", "on": "2025-01-01",
+     "history": [{"type": "referral", "start_date": "2025-02-01", "cancelled_on": "2025-01-01"}]},
+    {"kind": "claim", "id": "C1", "insured": {"region": "410100", "scheme": "employee"},
+     "visit": {"kind": "inpatient", "region": "110000", "networked": True, "admission_date": "2025-01-02",
+               "discharge_date": "2025-01-03", "settled_on": None}, "costs": {"total": 1, "in_scope": 1}},
+    {"kind": "claim", "id": "C1", "insured": {"region": "410100", "scheme": "employee"},
+     "visit": {"kind": "outpatient", "region": "110000", "networked": True, "admission_date": "2025-01-02",
+               "discharge_date": "2025-01-03"}, "costs": {"total": 1, "in_scope": 2}},
+])
+def test_fast_path_refuses_documents_with_problems(document):
+    assert convert_fast(document) is None
+    with pytest.raises(InputError):
+        normalize_document(document)
+
+
+def test_fast_and_thorough_agree_on_a_filing_request(engine):
+    document = {
+        "kind": "filing_request", "id": "F2", "insured": {"region": "410100", "scheme": "resident"}, "action": "file",
+        "on": "2025-10-20", "new": {"type": "long_term_resident", "basis": "commitment", "region": "320500", "start_date": "2025-10-20"},
+        "history": [{"type": "long_term_resident", "basis": "commitment", "start_date": "2023-01-04", "cancelled_on": "2024-02-01"}],
+    }
+    fast = convert_fast(document)
+    assert fast is not None and comparable(fast) == thorough_dict(engine, document)
+
+
+@pytest.mark.parametrize("field, value", [(f, v) for f in ("costs.total", "costs.in_scope", "visit.admission_date", "visit.settled_on", "id")
+                                          for v in BOUNDARIES.values()])
+def test_fast_path_judges_boundaries_as_the_thorough_path_does(engine, field, value):
+    claim = copy.deepcopy(VALID_CLAIM)
+    section, _, key = field.rpartition(".")
+    (claim[section] if section else claim)[key] = value
+    assert_never_looser(convert_fast(claim), lambda: thorough_dict(engine, claim), claim)
+
+
+def test_negative_zero_money_is_zero_on_the_fast_path():
+    claim = copy.deepcopy(VALID_CLAIM)
+    for total, in_scope in ((Decimal("-0.00"), Decimal("-0")), (-0.0, -0.0), (-0.0, 0)):
+        claim["costs"] = {"total": total, "in_scope": in_scope}
+        flat = convert_fast(claim)
+        assert flat is not None and not flat["costs.total"].is_signed() and not flat["costs.in_scope"].is_signed()
+
+
+VALID_CLAIM = {"kind": "claim", "id": "C1", "insured": {"region": "410100", "scheme": "employee"},
+               "visit": {"kind": "inpatient", "region": "110000", "networked": True, "admission_date": "2025-01-02",
+                         "discharge_date": "2025-01-03"}, "costs": {"total": Decimal("1000"), "in_scope": Decimal("10")}}
+
+
+@settings(max_examples=300, deadline=None)
+@given(henan_claims())
+def test_parsed_json_with_float_money_takes_the_fast_path_and_decides_the_same(engine, claim):
+    """`evaluate(json.loads(body))`, a service's natural call: floats of at most two decimals are exact money."""
+    text = dump_bytes(claim)
+    parsed = json.loads(text)
+    assert convert_fast(parsed) is not None
+    assert engine.evaluate(parsed, "full") == engine.evaluate_json(text, "full")
+
+
+@pytest.mark.parametrize("amount, accepted", [
+    (0.1, True), (20000.5, True), (99999999.99, True), (1e-07, False), (0.125, False), (1e16, False),
+    (float("nan"), False), (float("inf"), False), (100000000.0, False), (3, True), (True, False),
+])
+def test_float_money_is_judged_as_the_thorough_path_does(engine, amount, accepted):
+    claim = copy.deepcopy(VALID_CLAIM)
+    claim["costs"] = {"total": amount, "in_scope": 0}
+    fast = convert_fast(claim)
+    assert (fast is not None) == accepted
+    assert_never_looser(fast, lambda: thorough_dict(engine, claim), claim, must_accept_valid=True)
+
+
+# ── relations between fields (x-yidi-relations): one declaration, explained and checked fast ──
+
+near_days = st.one_of(st.none(), st.dates(min_value=datetime.date(2025, 1, 1), max_value=datetime.date(2025, 1, 20)).map(datetime.date.isoformat))
+
+
+@st.composite
+def claims_testing_relations(draw):
+    """Valid claims whose related fields (dates, amounts, payment source and scheme, basis) are then left to chance."""
+    claim = copy.deepcopy(draw(henan_claims()))
+    visit, insured = claim["visit"], claim["insured"]
+    visit["kind"] = draw(st.sampled_from(["inpatient", "outpatient", "chronic_outpatient", "pharmacy"]))
+    visit["chronic_disease"] = None
+    for key in ("admission_date", "discharge_date"):
+        visit[key] = draw(near_days) or visit[key]
+    for target, key in ((visit, "settled_on"), (insured, "birth_date")):
+        day = draw(near_days)
+        if day is None:
+            target.pop(key, None)
+        else:
+            target[key] = day
+    amounts = st.decimals(min_value=0, max_value=10, places=0)
+    claim["costs"] = {"total": draw(amounts), "in_scope": draw(amounts)}
+    payment = draw(st.sampled_from([None, "pooling_fund", "personal_account"]))
+    if payment is not None:
+        visit["payment_source"] = payment
+    insured["scheme"] = draw(st.sampled_from(["employee", "resident"]))
+    if draw(st.booleans()):
+        claim["filing"] = {"type": "referral", "region": "110105", "start_date": draw(near_days) or "2025-01-05",
+                           "end_date": draw(near_days), "filed_on": draw(near_days), "supplemented_on": draw(near_days)}
+        basis = draw(st.sampled_from([None, "materials", "commitment"]))
+        if basis is not None:
+            claim["filing"]["basis"] = basis
+    return claim
+
+
+@settings(max_examples=500, deadline=None)
+@given(claims_testing_relations())
+def test_the_declared_relations_judge_claims_alike_on_both_paths(engine, claim):
+    """The fast path's yes/no and the thorough path's explanation come from the same declarations: they agree both ways."""
+    assert_never_looser(convert_fast(claim), lambda: thorough_dict(engine, claim), claim, must_accept_valid=True)
+    text = dump_bytes(claim)
+    assert_never_looser(decode_fast(text), lambda: thorough(engine, text), text, must_accept_valid=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(near_days, near_days, near_days, st.sampled_from([None, "materials", "commitment"])), max_size=3),
+       st.tuples(near_days, near_days, near_days, near_days, st.sampled_from([None, "materials", "commitment"])))
+def test_the_declared_relations_judge_filing_requests_alike_on_both_paths(engine, history, new):
+    start, end, filed, supplemented, basis = new
+    request = {"kind": "filing_request", "id": "F1", "insured": {"region": "410100", "scheme": "resident"}, "action": "file",
+               "on": "2025-01-10", "new": {"type": "referral", "region": "110105", "start_date": start or "2025-01-05",
+                                           "end_date": end, "filed_on": filed, "supplemented_on": supplemented}}
+    if basis is not None:
+        request["new"]["basis"] = basis
+    request["history"] = [{"type": "referral", "start_date": s or "2025-01-05", "cancelled_on": c, "supplemented_on": u,
+                           **({"basis": b} if b else {})} for s, c, u, b in history]
+    assert_never_looser(convert_fast(request), lambda: thorough_dict(engine, request), request, must_accept_valid=True)

@@ -31,7 +31,7 @@ from yidi.audit import AuditLog, now, read_log
 from yidi.jsonout import dump_bytes
 
 from .conftest import POLICIES, ROOT
-from .test_properties import henan_claims
+from .strategies import henan_claims
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")

@@ -10,65 +10,7 @@ from hypothesis import strategies as st
 
 from yidi import EvaluationError, InputError
 
-REGIONS_AWAY = ["110000", "110105", "310000", "320500", "440300", "460100", "660000", "410300", "410100"]
-FILING_TYPES = ["retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary"]
-KINDS = ["inpatient", "outpatient", "chronic_outpatient", "pharmacy"]
-DISEASES = [None, "hypertension", "copd", "ankylosing_spondylitis", "parkinsons"]
-
-days = st.integers(min_value=0, max_value=600)
-money = st.decimals(min_value=0, max_value=500000, places=2, allow_nan=False, allow_infinity=False)
-
-
-@st.composite
-def henan_claims(draw):
-    """Claims of Henan insured persons settled in 2025–2026, with and without filings."""
-    admission = datetime.date(2025, 1, 1) + datetime.timedelta(days=draw(days))
-    kind = draw(st.sampled_from(KINDS))
-    stay = draw(st.integers(0, 40)) if kind == "inpatient" else 0
-    discharge = admission + datetime.timedelta(days=stay)
-    total = draw(money)
-    in_scope = draw(st.decimals(min_value=0, max_value=total, places=2, allow_nan=False, allow_infinity=False))
-    claim = {
-        "kind": "claim",
-        "id": "P-1",
-        "insured": {"region": draw(st.sampled_from(["410100", "410300", "411700"])), "scheme": draw(st.sampled_from(["employee", "resident"]))},
-        "visit": {
-            "kind": kind,
-            "region": draw(st.sampled_from(REGIONS_AWAY)),
-            "networked": draw(st.booleans()),
-            "hospital_level": draw(st.sampled_from([1, 2, 3, None])),
-            "admission_date": admission.isoformat(),
-            "discharge_date": discharge.isoformat(),
-            "emergency": draw(st.booleans()),
-            "referral": draw(st.booleans()),
-            "psychiatric_certificate": draw(st.booleans()),
-            "chronic_disease": draw(st.sampled_from(DISEASES)) if kind == "chronic_outpatient" else None,
-            "trauma": draw(st.sampled_from([None, "no_third_party", "third_party"])),
-            "died_after_emergency": draw(st.booleans()),
-            "self_paid": draw(st.booleans()),
-            "system_failure": draw(st.booleans()),
-        },
-        "costs": {"total": total, "in_scope": in_scope},
-    }
-    if draw(st.booleans()):
-        birth = admission - datetime.timedelta(days=draw(st.integers(0, 60)))
-        claim["insured"]["birth_date"] = birth.isoformat()
-    if draw(st.booleans()):
-        start = admission - datetime.timedelta(days=draw(st.integers(-10, 400)))
-        basis = draw(st.sampled_from(["materials", "commitment"]))
-        filed = start + datetime.timedelta(days=draw(st.integers(0, 60)))
-        claim["filing"] = {
-            "type": draw(st.sampled_from(FILING_TYPES)),
-            "basis": basis,
-            "region": draw(st.sampled_from(REGIONS_AWAY)),
-            "start_date": start.isoformat(),
-            "end_date": None,
-            "filed_on": filed.isoformat(),
-            "supplemented_on": (filed + datetime.timedelta(days=draw(st.integers(0, 300)))).isoformat()
-            if basis == "commitment" and draw(st.booleans()) else None,
-        }
-    return claim
-
+from .strategies import henan_claims
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(henan_claims())

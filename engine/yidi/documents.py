@@ -18,21 +18,16 @@ import datetime
 import functools
 import json
 import math
-import pathlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-
 from . import documents_messages as msg
-from .resources import schema_file
+from .contract import CLAIM, SCHEMA_FILES, Field, Model, contract_schema, model, relation_problems
 from .documents_messages import Found, Path, format_path
 from .schema_regex import ECMA_KEYWORDS
-
-CLAIM, FILING_REQUEST = "claim", "filing_request"
-SCHEMA_FILES = {CLAIM: "claim.schema.json", FILING_REQUEST: "filing-request.schema.json"}
 
 SHOWN_PROBLEMS = 100
 """Problems listed in an error body; the rest are counted (`problems_omitted`), so a hostile
@@ -116,11 +111,6 @@ def _problem_order(problem: InputProblem) -> tuple:
     parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", problem.path)
     key = tuple((0, int(index), "") if index else (1, 0, name) for index, name in parts)
     return key, problem.message_zh, problem.message_en
-
-
-def schema_path(name: str) -> pathlib.Path:
-    """Where schema `name` lives (see yidi.resources)."""
-    return schema_file(name)
 
 
 # ---- JSON text ------------------------------------------------------------------------------
@@ -241,17 +231,6 @@ def _validator_class() -> Any:
 
 
 @functools.cache
-def contract_schema(kind: str) -> dict:
-    """The contract's JSON Schema for a document kind, read once (callers must not change it).
-
-    Its numbers are read as exact Decimals, like the documents it checks:
-    `maximum: 99999999.99` as a float is 99999999.98999999…, which would
-    refuse the largest amount the contract allows.
-    """
-    return json.loads(schema_path(SCHEMA_FILES[kind]).read_text(encoding="utf-8"), parse_float=Decimal)
-
-
-@functools.cache
 def _validator(kind: str) -> Any:
     """Built once per kind; validators hold no per-call state, so threads may share them."""
     schema = contract_schema(kind)
@@ -268,8 +247,7 @@ def normalize_document(raw: Any) -> dict:
         found, kind, doc, more = [Found((), *msg.too_deep(), "depth")], None, None, 0
     if found:
         raise InputError((InputProblem(format_path(f.path), f.message_zh, f.message_en) for f in found), more)
-    root = contract_schema(kind)
-    return _normalise(doc, root, root)
+    return _normalise(doc, model(kind).root)
 
 
 def _validate(raw: Any) -> tuple[str | None, Any, list[Found], int]:
@@ -291,9 +269,9 @@ def _validate(raw: Any) -> tuple[str | None, Any, list[Found], int]:
     found += [f for f in schema_found if f.path not in unreadable]
     if more:  # a hostile document (the validator stopped, or unknown keys were only counted): enough said
         return kind, doc, found, more
-    root = contract_schema(kind)
-    found += _field_problems(doc, root, {f.path for f in found})
-    found += _CROSS_CHECKS[kind](_Reader(doc, {f.path for f in found}, root))
+    fields = model(kind)
+    found += _field_problems(doc, fields, {f.path for f in found})
+    found += _relation_problems(fields, doc, {f.path for f in found})
     return kind, doc, found, more
 
 
@@ -360,27 +338,17 @@ def _schema_problems(validator: Any, doc: dict) -> tuple[list[Found], int]:
     return [f for f in found if first_type_error.get(f.path, f) is f], more
 
 
-def resolve_ref(root: dict, node: dict) -> dict:
-    """Follow local `$ref`s, letting the referring node's own keys (title, defaults) win."""
-    while "$ref" in node:
-        target: Any = root
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node
-
-
-def _walk(value: Any, schema: dict, root: dict, path: Path = ()) -> Iterator[tuple[Path, dict, Any]]:
-    """Each present value with its (resolved) subschema, in document order."""
-    schema = resolve_ref(root, schema)
-    yield path, schema, value
-    if isinstance(value, dict):
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                yield from _walk(value[name], sub, root, (*path, name))
-    elif isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            yield from _walk(item, schema["items"], root, (*path, i))
+def _walk(value: Any, field: Field, path: Path = ()) -> Iterator[tuple[Path, Field, Any]]:
+    """Each present value with its field, in document order."""
+    yield path, field, value
+    if isinstance(value, dict) and field.kind == "object":
+        for sub in field.fields:
+            if sub.name in value:
+                yield from _walk(value[sub.name], sub, (*path, sub.name))
+    elif isinstance(value, list) and field.kind == "array":
+        item = replace(field, kind="object")
+        for i, entry in enumerate(value):
+            yield from _walk(entry, item, (*path, i))
 
 
 def _parse_date(text: Any) -> datetime.date | None:
@@ -401,15 +369,15 @@ def decimal_places(number: int | Decimal) -> int:
     return max(0, -(exponent + trailing)) if any(digits) else 0
 
 
-def _field_problems(doc: dict, root: dict, bad: set[Path]) -> list[Found]:
+def _field_problems(doc: dict, fields: Model, bad: set[Path]) -> list[Found]:
     """Checks on single values the schema passed: real calendar dates, decimals of money."""
     found = []
-    for path, schema, value in _walk(doc, root, root):
+    for path, field, value in _walk(doc, fields.root):
         if path in bad:
             continue
-        if schema.get("format") == "date" and isinstance(value, str) and _parse_date(value) is None:
+        if field.date and isinstance(value, str) and _parse_date(value) is None:
             found.append(Found(path, *msg.invalid_date(value), "date"))
-        places = schema.get("x-yidi-decimals")
+        places = field.decimals
         if places is not None and isinstance(value, int | Decimal) and not isinstance(value, bool):
             if decimal_places(value) > places:
                 found.append(Found(path, *msg.too_many_decimals(value, places), "decimals"))
@@ -419,164 +387,70 @@ def _field_problems(doc: dict, root: dict, bad: set[Path]) -> list[Found]:
 # ---- relations between fields ---------------------------------------------------------------
 
 
-class _Reader:
-    """Reads values the earlier checks accepted; a value with a problem reads as None."""
-
-    def __init__(self, doc: dict, bad: set[Path], root: dict):
-        self.doc = doc
-        self.bad = bad
-        self.root = root
-
-    def get(self, *path: str | int, absent: Any = None) -> Any:
-        if path in self.bad:
+def _relation_problems(model: Model, doc: dict, bad: set[Path]) -> Iterator[Found]:
+    """The relations the schema declares (`x-yidi-relations`), judged on the values the earlier checks accepted."""
+    def read(path: Path) -> Any:
+        if path in bad:
             return None
-        node: Any = self.doc
+        node: Any = doc
         for depth, part in enumerate(path, start=1):
             if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
                 node = node[part]
             elif isinstance(part, str) and isinstance(node, dict) and part in node:
                 node = node[part]
+            elif isinstance(part, str) and isinstance(node, dict) and depth == len(path):
+                field = model.field(path)  # left out: its default, if it has one
+                return field.default if field is not None and field.has_default else None
             else:
-                last_key_missing = depth == len(path) and isinstance(node, dict)
-                return absent if last_key_missing else None
-        return node
+                return None
+        field = model.field(path)
+        return _parse_date(node) if field is not None and field.date else node
 
-    def date(self, *path: str | int) -> datetime.date | None:
-        return _parse_date(self.get(*path))
-
-    def name(self, *path: str | int) -> str:
+    def name(path: Path) -> str:
         """`入院日期 visit.admission_date`: the schema's title, then the path, for messages."""
-        schema: dict = self.root
-        for part in path:
-            schema = resolve_ref(self.root, schema)
-            schema = schema.get("items", {}) if isinstance(part, int) else schema.get("properties", {}).get(part, {})
-        title = resolve_ref(self.root, schema).get("title")
-        return f"{title} {format_path(path)}" if title else format_path(path)
+        field = model.field(path)
+        return f"{field.title} {format_path(path)}" if field is not None and field.title else format_path(path)
 
+    def objects(field: Field, at: Path, value: Any) -> Iterator[tuple[Field, Path]]:
+        if field.kind == "object" and isinstance(value, dict):
+            yield field, at
+            for sub in field.fields:
+                if sub.kind in ("object", "array") and sub.name in value:
+                    yield from objects(sub, (*at, sub.name), value[sub.name])
+        elif field.kind == "array" and isinstance(value, list):
+            item = replace(field, kind="object")
+            for i, entry in enumerate(value):
+                yield from objects(item, (*at, i), entry)
 
-_SAME_DAY_CARE = ("outpatient", "chronic_outpatient", "pharmacy")
-
-
-def _claim_checks(r: _Reader) -> Iterator[Found]:
-    admission, discharge = r.date("visit", "admission_date"), r.date("visit", "discharge_date")
-    admission_name = r.name("visit", "admission_date")
-    if admission and discharge:
-        care = r.get("visit", "kind")
-        if discharge < admission:
-            yield Found(("visit", "discharge_date"), *msg.not_before(discharge, admission_name, admission), "order")
-        elif discharge != admission and care in _SAME_DAY_CARE:
-            yield Found(("visit", "discharge_date"), *msg.same_day(care, admission, discharge), "order")
-    settled = r.date("visit", "settled_on")  # only when given: the default (discharge) is checked above
-    if admission and settled and settled < admission:
-        yield Found(("visit", "settled_on"), *msg.not_before(settled, admission_name, admission), "order")
-    birth = r.date("insured", "birth_date")
-    if birth and admission and birth > admission:
-        yield Found(("insured", "birth_date"), *msg.born_after(birth, admission), "order")
-    total, in_scope = r.get("costs", "total"), r.get("costs", "in_scope")
-    if total is not None and in_scope is not None and in_scope > total:
-        yield Found(("costs", "in_scope"), *msg.exceeds(in_scope, r.name("costs", "total"), total), "order")
-    if r.get("visit", "payment_source") == "personal_account" and r.get("insured", "scheme") not in (None, "employee"):
-        yield Found(("visit", "payment_source"), *msg.personal_account_needs_employee(r.get("insured", "scheme")), "order")
-    yield from _filing_checks(r, ("filing",))
-
-
-def _filing_checks(r: _Reader, at: Path) -> Iterator[Found]:
-    start, end = r.date(*at, "start_date"), r.date(*at, "end_date")
-    if start and end and end < start:
-        yield Found((*at, "end_date"), *msg.not_before(end, r.name(*at, "start_date"), start), "order")
-    filed, supplemented = r.date(*at, "filed_on"), r.date(*at, "supplemented_on")
-    if filed and supplemented and supplemented < filed:
-        yield Found((*at, "supplemented_on"), *msg.not_before(supplemented, r.name(*at, "filed_on"), filed), "order")
-    yield from _supplement_needs_commitment(r, at)
-
-
-def _supplement_needs_commitment(r: _Reader, at: Path) -> Iterator[Found]:
-    if r.date(*at, "supplemented_on") and r.get(*at, "basis", absent="materials") == "materials":
-        yield Found((*at, "supplemented_on"), *msg.supplemented_with_materials(format_path((*at, "basis"))), "order")
-
-
-def _filing_request_checks(r: _Reader) -> Iterator[Found]:
-    yield from _filing_checks(r, ("current",))
-    yield from _filing_checks(r, ("new",))
-    history = r.get("history")
-    for i in range(len(history) if isinstance(history, list) else 0):
-        start, cancelled = r.date("history", i, "start_date"), r.date("history", i, "cancelled_on")
-        if start and cancelled and cancelled < start:
-            yield Found(("history", i, "cancelled_on"),
-                        *msg.not_before(cancelled, r.name("history", i, "start_date"), start), "order")
-        yield from _supplement_needs_commitment(r, ("history", i))
-
-
-_CROSS_CHECKS: dict[str, Callable[[_Reader], Iterable[Found]]] = {
-    CLAIM: _claim_checks,
-    FILING_REQUEST: _filing_request_checks,
-}
-
-
-def relations_hold(kind: str, f: Mapping[str, Any]) -> bool:
-    """The relations above as one yes/no over a flat, typed document — for the fast paths.
-
-    A no sends the document down the thorough path, whose checks above find
-    and explain the problem, so no messages here; tests/test_fastcheck.py
-    checks on random documents that this answers exactly as those do.
-    """
-    if kind == CLAIM:
-        admission, discharge = f["visit.admission_date"], f["visit.discharge_date"]
-        if admission is not None:
-            if discharge is not None and (discharge < admission or (discharge != admission and f["visit.kind"] in _SAME_DAY_CARE)):
-                return False
-            settled, birth = f["visit.settled_on"], f["insured.birth_date"]
-            if (settled is not None and settled < admission) or (birth is not None and birth > admission):
-                return False
-        total, in_scope = f["costs.total"], f["costs.in_scope"]
-        if total is not None and in_scope is not None and in_scope > total:
-            return False
-        if f["visit.payment_source"] == "personal_account" and f["insured.scheme"] not in (None, "employee"):
-            return False
-        return _filing_holds(f, "filing.")
-    if not (_filing_holds(f, "current.") and _filing_holds(f, "new.")):
-        return False
-    for entry in f["history"] or ():
-        start, cancelled, supplemented = entry["start_date"], entry["cancelled_on"], entry["supplemented_on"]
-        if (start is not None and cancelled is not None and cancelled < start) or (supplemented and entry["basis"] == "materials"):
-            return False
-    return True
-
-
-def _filing_holds(f: Mapping[str, Any], at: str) -> bool:
-    start, end = f[at + "start_date"], f[at + "end_date"]
-    filed, supplemented = f[at + "filed_on"], f[at + "supplemented_on"]
-    return not ((start is not None and end is not None and end < start)
-                or (filed is not None and supplemented is not None and supplemented < filed)
-                or (supplemented is not None and f[at + "basis"] == "materials"))
+    for obj, at in objects(model.root, (), doc):
+        for path, pair in relation_problems(obj, at, read, name):
+            yield Found(path, *pair, "order")
 
 
 # ---- normalisation --------------------------------------------------------------------------
 
 
-def _normalise(value: Any, schema: dict, root: dict) -> Any:
-    """The checked document in the engine's shape, driven by the schema.
+def _normalise(value: Any, field: Field) -> Any:
+    """The checked document in the engine's shape, driven by the field model.
 
     Every declared property is present: given, else its schema `default`,
     else `x-yidi-default-from` another field, else None.
     """
-    schema = resolve_ref(root, schema)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        out = {name: _normalise(value[name], sub, root) if name in value else _default(sub, root)
-               for name, sub in properties.items()}
-        for name, sub in properties.items():
-            source = resolve_ref(root, sub).get("x-yidi-default-from")
-            if source and out[name] is None:
-                out[name] = out[source]
+        out = {f.name: _normalise(value[f.name], f) if f.name in value else copy.deepcopy(f.default) if f.has_default else None
+               for f in field.fields}
+        for f in field.fields:
+            if f.default_from and out[f.name] is None:
+                out[f.name] = out[f.default_from]
         return out
     if isinstance(value, list):
-        return [_normalise(item, schema.get("items", {}), root) for item in value]
+        item = replace(field, kind="object")
+        return [_normalise(entry, item) for entry in value]
     if isinstance(value, int | Decimal):
-        return int(value) if "integer" in schema_types(schema) else exact_number(value)
-    if isinstance(value, str) and schema.get("format") == "date":
+        return int(value) if field.kind == "integer" else exact_number(value)
+    if isinstance(value, str) and field.date:
         return datetime.date.fromisoformat(value)
     return value
 
@@ -589,14 +463,3 @@ def exact_number(value: int | Decimal) -> Decimal:
     """
     number = Decimal(value)
     return number.copy_abs() if number.is_zero() else number
-
-
-def _default(schema: dict, root: dict) -> Any:
-    schema = resolve_ref(root, schema)
-    return copy.deepcopy(schema["default"]) if "default" in schema else None
-
-
-def schema_types(schema: dict) -> tuple[str, ...]:
-    """A schema's `type` as a tuple, whether written as one name or a list (empty when absent)."""
-    types = schema.get("type", ())
-    return (types,) if isinstance(types, str) else tuple(types)

@@ -301,30 +301,11 @@ def not_before(value: Any, other_name: str, other: Any) -> Pair:
             f"must not be before {other_path} ({other}), found {value}")
 
 
-def same_day(kind: str, admission: Any, discharge: Any) -> Pair:
-    return (f"{kind} 就医的出院日期应与入院日期 visit.admission_date（{admission}）相同，实际为 {discharge}",
-            f"for {kind} care the discharge date must equal visit.admission_date ({admission}), found {discharge}")
-
-
 def exceeds(value: Any, other_name: str, other: Any) -> Pair:
+    """`value` is more than `other` (money), named like `医疗费总额 costs.total`."""
     other_path = other_name.split(" ")[-1]
     return (f"不能大于{other_name}（{show(other)}），实际为 {show(value)}",
             f"must not exceed {other_path} ({show(other)}), found {show(value)}")
-
-
-def supplemented_with_materials(basis_path: str) -> Pair:
-    return (f"只有承诺制（commitment）备案才有补充材料日期，但 {basis_path} 为 materials（材料制，省略时的默认值）",
-            f"only a commitment filing has a supplement date, but {basis_path} is materials (the default when omitted)")
-
-
-def personal_account_needs_employee(scheme: Any) -> Pair:
-    return (f"只有职工医保（employee）有个人账户，但 insured.scheme 为 {scheme}：城乡居民医保不能以个人账户（personal_account）支付",
-            f"only employee insurance has a personal account, but insured.scheme is {scheme}: a resident cannot pay from a personal account")
-
-
-def born_after(birth: Any, admission: Any) -> Pair:
-    return (f"出生日期不能晚于入院日期 visit.admission_date（{admission}），实际为 {birth}",
-            f"birth date must not be after visit.admission_date ({admission}), found {birth}")
 
 
 # ---- malformed JSON text --------------------------------------------------------------------

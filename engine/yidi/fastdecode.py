@@ -1,26 +1,36 @@
-"""JSON text → flat, checked document in one C pass — the batch fast path.
+"""The fast path for valid documents — JSON text or already-parsed JSON — to the flat form policies read.
 
-`fastcheck` starts from parsed JSON; parsing with duplicate-key detection
-and exact decimals (the standard library with hooks) costs more than the
-check itself. Here msgspec decodes the bytes straight into typed Structs
-generated from the same JSON Schemas — types, enums, required and unknown
-keys, patterns (the dates' year range among them) are checked in C — and a
-small generated function checks the rest (money: exact, within its minimum
-and maximum, at most two places, -0 read as 0; dates: a real calendar day;
-the schema's if/then) and writes the flat document the compiled policies read.
+Checking a claim with jsonschema and then normalising it costs about a
+millisecond; a settlement platform sends millions, and nearly all are valid.
+From the contract's field model (`yidi.contract`) this module builds, once
+per document kind, msgspec Struct types and one small generated function:
 
-Like `fastcheck`, it only ever *accepts*: anything it does not like — an
-unfamiliar schema keyword, a backslash escape, a repeated key, a value it
-cannot vouch for — returns None and the caller takes the thorough path,
-which explains every problem. Never looser than the thorough path is a
-property test (tests/test_fastdecode.py).
+  - `decode_fast(text)`: msgspec decodes the bytes straight into the Structs;
+  - `convert_fast(raw)`: msgspec converts a parsed dict (`json.loads`) into
+    the same Structs — so a service's natural `evaluate(json.loads(body))`
+    is as fast as handing over the bytes.
 
-Repeated keys: msgspec keeps the last one silently, and "nothing is lost"
-means refusing them. Without backslash escapes, a colon outside a string
-always separates a key from its value, and the strings' own colons are the
-same in the text and in the decoded values. msgspec writes the decoded
-document back with exactly one key per field received (fields left out
-decode as UNSET and are not written), so the text has as many colons as
+Types, enums, required and unknown keys and patterns (the dates' year range
+among them) are checked in C; the generated function checks the rest —
+money exact, within its minimum and maximum, at most two places, -0 read as
+0, a float read through its shortest repr (as the thorough path reads it);
+dates a real calendar day; free text free of lone surrogates; the schema's
+if/then and its declared relations between fields — and writes the flat
+document (path → value, defaults filled, dates and exact Decimals).
+
+It only ever *accepts*: anything it does not like — an unfamiliar schema
+keyword, a backslash escape in the text, a repeated key, a value it cannot
+vouch for — returns None, and the caller takes the thorough path
+(`documents.normalize_document`), which explains every problem. Never looser
+than the thorough path, and accepting what it should, are property tests
+(tests/test_fastdecode.py).
+
+Repeated keys (text only): msgspec keeps the last one silently, and "nothing
+is lost" means refusing them. Without backslash escapes, a colon outside a
+string always separates a key from its value, and the strings' own colons
+are the same in the text and in the decoded values. msgspec writes the
+decoded document back with exactly one key per field received (fields left
+out decode as UNSET and are not written), so the text has as many colons as
 that re-encoding unless a key was repeated.
 """
 
@@ -29,183 +39,221 @@ from __future__ import annotations
 import datetime
 import functools
 import keyword
+import math
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
 
-from . import documents
-from .documents import schema_types
+from .contract import CLAIM, FILING_REQUEST, SCHEMA_FILES, Field, model
+from .documents_messages import has_lone_surrogate
 from .schema_regex import ecma_regex
-from .fastcheck import Flat, SchemaCodeWriter, _Unsupported
+
+Flat = dict[str, Any]
 
 
-class _Generator(SchemaCodeWriter):
+class _Unsupported(Exception):
+    """The schema uses something this module does not check; that kind takes the thorough path only."""
+
+
+class _Generator:
     """Builds the Struct types (for msgspec) and the flattening function (Python source) together."""
 
-    def __init__(self, root: dict):
-        super().__init__(root)
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {}
+        self.counter = 0
         self.structs = 0
 
+    def const(self, value: Any) -> str:
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def var(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+    def emit(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
     # -- types -----------------------------------------------------------
-    def struct(self, schema: dict) -> type:
-        """A Struct type for an object schema: required fields have no default, the rest default to UNSET."""
-        schema = self.resolve(schema)
-        if schema.get("additionalProperties") is not False or "object" not in schema_types(schema):
+    def struct(self, obj: Field) -> type:
+        """A Struct type for an object: required fields have no default, the rest default to UNSET."""
+        if not obj.closed:
             raise _Unsupported("objects must forbid unknown keys")
-        required = set(schema.get("required", ()))
         fields = []
-        for name, sub in schema.get("properties", {}).items():
-            if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
-                raise _Unsupported(f"property {name!r} cannot be a Struct field")  # the generated code reads `o.<name>`
-            kind = self.field_type(self.resolve(sub))
-            fields.append((name, kind) if name in required else (name, kind | msgspec.UnsetType, msgspec.UNSET))
+        for f in obj.fields:
+            if not f.name.isidentifier() or keyword.iskeyword(f.name) or f.name.startswith("_"):
+                raise _Unsupported(f"property {f.name!r} cannot be a Struct field")  # the generated code reads `o.<name>`
+            kind = self.field_type(f)
+            fields.append((f.name, kind) if f.required else (f.name, kind | msgspec.UnsetType, msgspec.UNSET))
         self.structs += 1
         return msgspec.defstruct(f"Doc{self.structs}", fields, kw_only=True, forbid_unknown_fields=True)
 
-    def field_type(self, schema: dict) -> Any:
-        types = schema_types(schema)
-        nullable = "null" in types or None in schema.get("enum", ())
-        kinds = [t for t in types if t != "null"]
-        if "const" in schema and not types:
-            return Literal[schema["const"]]  # type: ignore[valid-type]
-        if not kinds and "enum" in schema and all(isinstance(e, str) for e in schema["enum"]):
-            kinds = ["string"]
-        if len(kinds) != 1:
-            raise _Unsupported(kinds)
-        kind = kinds[0]
-        if kind == "object":
-            base: Any = self.struct(schema)
-        elif kind == "array":
-            base = list[self.struct(schema.get("items", {}))]  # type: ignore[misc]
-        elif "enum" in schema:
-            values = tuple(e for e in schema["enum"] if e is not None)
-            if kind == "integer" and not all(type(e) is int for e in values):
+    def field_type(self, f: Field) -> Any:
+        if f.kind == "const":
+            return Literal[f.const]  # type: ignore[valid-type]
+        if f.kind == "object":
+            base: Any = self.struct(f)
+        elif f.kind == "array":
+            base = list[self.struct(f)]  # type: ignore[misc]  # the items' fields
+        elif f.enum is not None:
+            if f.kind == "integer" and not all(type(e) is int for e in f.enum):
                 raise _Unsupported("integer enum")
-            base = Literal[values]  # type: ignore[valid-type]
-        elif kind == "string" and schema.get("format") == "date" and "pattern" not in schema:
+            base = Literal[f.enum]  # type: ignore[valid-type]
+        elif f.kind == "string" and f.date and f.pattern is None:
             base = datetime.date  # msgspec accepts exactly YYYY-MM-DD of a real date, as `format: date` does
-        elif kind == "string":  # a date with a pattern (the contract's year range) is text here; `leaf` reads the date
-            constraints = {}
-            if "minLength" in schema:
-                constraints["min_length"] = int(schema["minLength"])
-            if "pattern" in schema:  # msgspec searches with Python's re: give it the schema's ECMA reading (ASCII \\d, final $)
-                constraints["pattern"] = "(?a)" + ecma_regex(schema["pattern"]).pattern
+        elif f.kind == "string":  # a date with a pattern (the contract's year range) is text here; `leaf` reads the date
+            constraints: dict[str, Any] = {}
+            if f.min_length is not None:
+                constraints["min_length"] = int(f.min_length)
+            if f.pattern is not None:  # msgspec searches with Python's re: give it the schema's ECMA reading (ASCII \\d, final $)
+                constraints["pattern"] = "(?a)" + ecma_regex(f.pattern).pattern
             base = Annotated[str, msgspec.Meta(**constraints)] if constraints else str
-        elif kind == "boolean":
+        elif f.kind == "boolean":
             base = bool
-        elif kind == "number":
-            base = Any  # exact: JSON numbers arrive as int or Decimal (float_hook); anything else is refused below
-        elif kind == "integer":
+        elif f.kind == "number":
+            base = Any  # exact: JSON numbers arrive as int or Decimal (float_hook), parsed JSON may hold floats; checked in `leaf`
+        elif f.kind == "integer":
             base = int
         else:
-            raise _Unsupported(kind)
-        return base | None if nullable else base
+            raise _Unsupported(f.kind)
+        return base | None if f.nullable else base
 
     # -- the flattening function -------------------------------------------
-    def obj(self, schema: dict, src: str, prefix: str, indent: int) -> dict[str, str]:
+    def obj(self, obj: Field, src: str, prefix: str, indent: int) -> dict[str, str]:
         """Read the Struct `src` into locals; return flat path → local holding its normalised value."""
-        schema = self.resolve(schema)
-        required = set(schema.get("required", ()))
-        properties = schema.get("properties", {})
         flat: dict[str, str] = {}
         values: dict[str, str] = {}
-        for name, sub in properties.items():
-            sub = self.resolve(sub)
+        for f in obj.fields:
             got = self.var()
-            self.emit(indent, f"{got} = {src}.{name}")
-            if "number" in schema_types(sub) and "null" not in schema_types(sub):  # typed Any for msgspec, so null got through
+            self.emit(indent, f"{got} = {src}.{f.name}")
+            if f.kind == "number" and not f.nullable:  # typed Any for msgspec, so null got through
                 self.emit(indent, f"if {got} is None: return None")
-            if name not in required:
-                default = sub.get("default")
+            if not f.required:
+                default = f.default if f.has_default else None
                 fallback = "None" if default is None else self.const(default)
                 self.emit(indent, f"if {got} is UNSET: {got} = {fallback}")
-            values[name] = got
-            flat[prefix + name] = got
-            flat.update(self.child(sub, got, prefix + name, indent, optional=name not in required))
-        for name, sub in properties.items():
-            source = self.resolve(sub).get("x-yidi-default-from")
-            if source:
-                self.emit(indent, f"if {values[name]} is None: {values[name]} = {values[source]}")
-        self._conditionals(schema, values, indent)
+            values[f.name] = got
+            flat[prefix + f.name] = got
+            flat.update(self.child(f, got, prefix + f.name, indent))
+        for f in obj.fields:
+            if f.default_from:
+                self.emit(indent, f"if {values[f.name]} is None: {values[f.name]} = {values[f.default_from]}")
+        for key, allowed, name in obj.required_when:
+            self.emit(indent, f"if {values[key]} in {self.const(allowed)} and {values[name]} is None: return None")
+        for relation in obj.relations:
+            self.emit(indent, self.relation(relation, {path[len(prefix):]: var for path, var in flat.items()}))
         return flat
 
-    def child(self, schema: dict, src: str, path: str, indent: int, optional: bool) -> dict[str, str]:
+    def relation(self, r, local: dict[str, str]) -> str:
+        """The yes/no of one declared relation (`contract.Relation`), as a line that declines a document breaking it."""
+        tests = [f"{local[key]} in {self.const(values)}" for key, values in r.when]
+        value, other = local[r.field], local.get(r.other) if r.other else None
+        if r.test == "absent":
+            tests.append(f"{value} is not None")
+        elif r.test == "requires":
+            tests += [f"{other} is not None", f"{other} not in {self.const(r.allowed)}"]
+        else:
+            op = "<" if r.test == "not_before" else ">"
+            tests += [f"{value} is not None", f"{other} is not None", f"{value} {op} {other}"]
+        return f"if {' and '.join(tests)}: return None"
+
+    def child(self, f: Field, src: str, path: str, indent: int) -> dict[str, str]:
         """Check one property's value; return the flat paths (below `path`) it adds."""
-        types = schema_types(schema)
-        if "object" in types:
+        if f.kind == "object":
             outer, self.lines = self.lines, []
-            flat = self.obj(schema, src, path + ".", indent + 1)
+            flat = self.obj(f, src, path + ".", indent + 1)
             inner, self.lines = self.lines, outer
-            if "null" in types or optional:  # an optional object left out reads as None too
+            if f.nullable or not f.required:  # an optional object left out reads as None too
                 self.emit(indent, f"if {src} is None: {' = '.join(flat.values())} = None")
                 self.emit(indent, "else:")
             else:
                 inner = [line[4:] for line in inner]
             self.lines.extend(inner)
             return flat
-        if "array" in types:
+        if f.kind == "array":
+            if f.nullable or not f.has_default and not f.required:
+                raise _Unsupported("a list that may be null")
             out, item = self.var(), self.var()
             self.emit(indent, f"{out} = []")
             self.emit(indent, f"for {item} in {src}:")
-            fields = self.obj(self.resolve(schema.get("items", {})), item, "", indent + 1)
+            fields = self.obj(f, item, "", indent + 1)
             self.emit(indent + 1, f"{out}.append({self.literal(fields)})")
             self.emit(indent, f"{src} = {out}")
             return {}
-        self.leaf(schema, src, indent)
+        self.leaf(f, src, indent)
         return {}
 
     @staticmethod
     def literal(flat: dict[str, str]) -> str:
         return "{" + ", ".join(f"{path!r}: {var}" for path, var in flat.items()) + "}"
 
-    def leaf(self, schema: dict, src: str, indent: int) -> None:
-        """What msgspec leaves to us: money, and dates whose text msgspec matched against the schema's pattern."""
-        kind = ([t for t in schema_types(schema) if t != "null"] or ["string"])[0]
-        if kind == "number":
+    def leaf(self, f: Field, src: str, indent: int) -> None:
+        """What msgspec leaves to us: money, bounded integers, dates matched against a pattern, free text."""
+        if f.kind == "number":
             self.emit(indent, f"if {src} is not None:")
-            self.emit(indent + 1, f"if type({src}) is not Decimal and type({src}) is not int: return None")
-            self.bounds_check(indent + 1, src, schema)
-            if "x-yidi-decimals" in schema:
-                self.places_check(indent + 1, src, int(schema["x-yidi-decimals"]))
-            self.exact_number(indent + 1, src, src)
-        elif kind == "integer" and ("minimum" in schema or "maximum" in schema):
+            self.emit(indent + 1, f"if type({src}) is float:  # parsed JSON: read as the thorough path reads it")
+            self.emit(indent + 2, f"if not isfinite({src}): return None")
+            self.emit(indent + 2, f"{src} = Decimal(repr({src}))")
+            self.emit(indent + 1, f"elif type({src}) is Decimal:")
+            self.emit(indent + 2, f"if not {src}.is_finite(): return None")
+            self.emit(indent + 1, f"elif type({src}) is not int: return None")
+            self.bounds_check(indent + 1, src, f)
+            if f.decimals is not None:
+                step = self.const(Decimal(1).scaleb(-f.decimals))
+                self.emit(indent + 1, f"if type({src}) is Decimal:")
+                self.emit(indent + 2, f"try: exact = {src} == {src}.quantize({step})")
+                self.emit(indent + 2, "except ArithmeticError: return None  # too many digits to quantize: the thorough path judges")
+                self.emit(indent + 2, "if not exact: return None")
+            self.emit(indent + 1, f"{src} = Decimal({src})")
+            self.emit(indent + 1, f"if not {src}: {src} = {src}.copy_abs()  # -0 is 0 (documents.exact_number)")
+        elif f.kind == "integer" and (f.minimum is not None or f.maximum is not None):
             self.emit(indent, f"if {src} is not None:")
-            self.bounds_check(indent + 1, src, schema)
-        elif kind == "string" and schema.get("format") == "date" and "pattern" in schema:
+            self.bounds_check(indent + 1, src, f)
+        elif f.kind == "string" and f.date and f.pattern is not None:
             self.emit(indent, f"if {src} is not None:")
             self.emit(indent + 1, f"try: {src} = date_from({src})")
             self.emit(indent + 1, "except ValueError: return None  # no such day (2025-02-30)")
+        elif f.kind == "string" and f.enum is None and f.pattern is None:  # free text: a lone surrogate is not Unicode text
+            self.emit(indent, f"if {src} is not None and not {src}.isascii() and has_lone_surrogate({src}): return None")
 
-    def _conditionals(self, schema: dict, values: dict[str, str], indent: int) -> None:
-        for key, allowed, name in self.required_when(schema):
-            self.emit(indent, f"if {values[key]} in {allowed} and {values[name]} is None: return None")
+    def bounds_check(self, indent: int, src: str, f: Field) -> None:
+        """Refuse a number outside the field's `minimum`/`maximum` (compared exactly, as Decimals)."""
+        if f.minimum is not None:
+            self.emit(indent, f"if {src} < {self.const(f.minimum)}: return None")
+        if f.maximum is not None:
+            self.emit(indent, f"if {src} > {self.const(f.maximum)}: return None")
 
 
 @functools.lru_cache(maxsize=None)
-def _decoder(kind: str) -> tuple[msgspec.json.Decoder, Callable[[Any], Flat | None]] | None:
-    """msgspec decoder and flattening function for `kind`, or None if its schema is beyond this module."""
-    schema = documents.contract_schema(kind)
-    gen = _Generator(schema)
+def _compiled(kind: str) -> tuple[type, msgspec.json.Decoder, Callable[[Any], Flat | None]] | None:
+    """Root Struct type, JSON decoder and flattening function for `kind`, or None if its schema is beyond this module."""
+    fields = model(kind)
+    if fields.unsupported:
+        return None
+    gen = _Generator()
     try:
-        root = gen.struct(schema)
+        root = gen.struct(fields.root)
         gen.emit(0, "def flatten(o):")
-        flat = gen.obj(schema, "o", "", 1)
+        flat = gen.obj(fields.root, "o", "", 1)
         gen.emit(1, f"return {gen.literal(flat)}")
     except _Unsupported:
         return None
     namespace: dict[str, Any] = {"UNSET": msgspec.UNSET, "Decimal": Decimal, "ArithmeticError": ArithmeticError,
-                                 "date_from": datetime.date.fromisoformat, **gen.constants}
+                                 "date_from": datetime.date.fromisoformat, "isfinite": math.isfinite,
+                                 "has_lone_surrogate": has_lone_surrogate, **gen.constants}
     exec(compile("\n".join(gen.lines), f"<yidi:fastdecode:{kind}>", "exec"), namespace)  # noqa: S102 — generated from our schema
-    return msgspec.json.Decoder(root, float_hook=Decimal), namespace["flatten"]
+    return root, msgspec.json.Decoder(root, float_hook=Decimal), namespace["flatten"]
 
 
-_ORDER = (documents.CLAIM, documents.FILING_REQUEST)
+_ORDER = (CLAIM, FILING_REQUEST)
 
 
 def decode_fast(text: bytes | str) -> Flat | None:
-    """The flat, normalised document if `text` is certainly a valid document, else None (use the thorough path)."""
+    """The flat, normalised document if JSON `text` is certainly a valid document, else None (use the thorough path)."""
     if isinstance(text, str):
         try:
             text = text.encode("utf-8")
@@ -214,10 +262,10 @@ def decode_fast(text: bytes | str) -> Flat | None:
     if b"\\" in text:
         return None
     for kind in _ORDER:
-        pair = _decoder(kind)
-        if pair is None:
+        compiled = _compiled(kind)
+        if compiled is None:
             continue
-        decoder, flatten = pair
+        _, decoder, flatten = compiled
         try:
             doc = decoder.decode(text)
         except msgspec.MsgspecError:
@@ -227,11 +275,31 @@ def decode_fast(text: bytes | str) -> Flat | None:
         if _ENCODE(doc).count(b":") != text.count(b":"):
             return None  # a key was repeated (see the module's docstring)
         flat = flatten(doc)
-        if flat is None:
-            return None
-        flat["kind"] = kind
-        return flat if documents.relations_hold(kind, flat) else None
+        if flat is not None:
+            flat["kind"] = kind
+        return flat
     return None
+
+
+def convert_fast(raw: Any) -> Flat | None:
+    """The flat, normalised document if parsed JSON `raw` is certainly a valid document, else None (use the thorough path)."""
+    if type(raw) is not dict:
+        return None
+    kind = raw.get("kind", CLAIM)
+    if type(kind) is not str or kind not in SCHEMA_FILES:
+        return None
+    compiled = _compiled(kind)
+    if compiled is None:
+        return None
+    root, _, flatten = compiled
+    try:
+        doc = msgspec.convert(raw, root, strict=True)
+    except (msgspec.MsgspecError, UnicodeError, RecursionError):  # UnicodeError: msgspec naming a key with a lone surrogate
+        return None
+    flat = flatten(doc)
+    if flat is not None:
+        flat["kind"] = kind
+    return flat
 
 
 _ENCODE = msgspec.json.Encoder().encode

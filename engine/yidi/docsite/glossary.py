@@ -10,12 +10,10 @@ A name that has no entry is shown as code — never guessed.
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from ..policy.decision_model import OUTPUTS
-from ..documents import resolve_ref
-from ..resources import schema_file
+from ..contract import CLAIM, FILING_REQUEST, model
 
 # Contract §1.1, §1.2, §2 and the schemas' descriptions.
 VALUES: dict[str, str] = {
@@ -77,26 +75,20 @@ _EXTRA = {
 
 @functools.lru_cache(maxsize=1)
 def field_titles() -> dict[str, str]:
-    """Dotted input path → Chinese title, from claim and filing-request schemas."""
+    """Dotted input path → Chinese title, from the claim and filing-request field models (list items' fields under the list's name)."""
     titles: dict[str, str] = {}
-    for name in ("claim.schema.json", "filing-request.schema.json"):
-        schema = json.loads(schema_file(name).read_text(encoding="utf-8"))
-        _walk(schema, schema, "", titles)
+    for kind in (CLAIM, FILING_REQUEST):
+        _titles(model(kind).root.fields, "", titles)
     return titles
 
 
-def _walk(root: dict, node: dict, prefix: str, out: dict[str, str]) -> None:
-    node = resolve_ref(root, node)
-    if node.get("type") == "array" or "array" in (node.get("type") or []):
-        node = resolve_ref(root, node.get("items", {}))
-    for name, prop in node.get("properties", {}).items():
-        path = f"{prefix}{name}"
-        resolved = resolve_ref(root, prop)
-        title = prop.get("title") or resolved.get("title")
-        if title and path not in out:
-            out[path] = title
-        if "properties" in resolved or resolved.get("type") == "array":
-            _walk(root, resolved, path + ".", out)
+def _titles(fields, prefix: str, out: dict[str, str]) -> None:
+    for f in fields:
+        path = f"{prefix}{f.name}"
+        if f.title and path not in out:
+            out[path] = f.title
+        if f.kind in ("object", "array"):
+            _titles(f.fields, path + ".", out)
 
 
 @functools.lru_cache(maxsize=1)

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..documents import load_json, normalize_document
-from ..fastcheck import check_fast
-from ..fastdecode import decode_fast
+from ..fastdecode import convert_fast, decode_fast
 from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
 from ..policy.tree import PolicySet
 from .decision import Explainer
@@ -61,10 +60,10 @@ class Evaluator:
     def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
         """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot).
 
-        Valid documents take the generated fast check; anything it does not
-        accept goes through the thorough validator, which explains every problem.
+        Valid documents take the fast path (`fastdecode.convert_fast`); anything it
+        does not accept goes through the thorough validator, which explains every problem.
         """
-        flat = check_fast(raw)
+        flat = convert_fast(raw)
         if flat is None:
             flat = self.flatten(normalize_document(raw))
         return self.evaluate_flat(flat, trace)
@@ -118,7 +117,7 @@ class Evaluator:
     def rules_met(self, raw: Any) -> tuple[dict[str, Any], frozenset[str]]:
         """For the static checks: the answer (rule ids only) and the ids of the rules that took effect —
         fired, or met a value the policies leave undetermined (a rule delegating to a lower level)."""
-        d = check_fast(raw)
+        d = convert_fast(raw)
         if d is None:
             d = self.flatten(normalize_document(raw))
         values, explainer, how = self._run(d)

@@ -10,13 +10,12 @@ type checker and the input validator can never disagree.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from ..documents import resolve_ref, schema_path
+from ..contract import Field, model
 from ..dsl.types import BOOL, DATE, LIST, NUMBER, OBJECT, STRING, T_BOOL, T_DATE, T_NUMBER, T_STRING, Type, enum_type
 
 CLAIM, FILING_REQUEST = "claim", "filing_request"
@@ -79,98 +78,33 @@ BENEFIT_COLUMNS = {
 # The date that picks parameter values and rule versions, per kind.
 SETTLEMENT_DATE = {CLAIM: "visit.settled_on", FILING_REQUEST: "on"}
 
-_SCHEMA_FILES = {CLAIM: "claim.schema.json", FILING_REQUEST: "filing-request.schema.json"}
-
-
 def outputs_for(kind: str) -> dict[str, Output]:
     return {o.name: o for o in OUTPUTS if o.kind == kind}
 
 
 @functools.cache
 def input_types(kind: str) -> Mapping[str, Type]:
-    """Every dotted input path of a `kind` document, with the field's own type.
+    """Every dotted input path of a `kind` document, with the field's own type (from the contract's field model).
 
     Read once per kind: every policy's compilation asks for it.
     """
-    schema = json.loads(schema_path(_SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
-    paths: dict[str, Type] = {}
-    for name, prop, required in _properties(schema, schema):
-        if name == "kind":
-            continue
-        _collect(schema, name, prop, required, paths)
-    return MappingProxyType(paths)
+    return MappingProxyType({f.dotted: _type(f) for f in model(kind).walk() if f.dotted != "kind"})
 
 
-def _properties(root: dict, node: dict):
-    node = resolve_ref(root, node)
-    required = set(node.get("required", ()))
-    for name, prop in node.get("properties", {}).items():
-        yield name, prop, name in required
-
-
-def _collect(root: dict, path: str, node: dict, required: bool, out: dict[str, Type]) -> None:
-    t = _to_type(root, node, required)
-    out[path] = t
-    node = resolve_ref(root, node)
-    if t.kind == OBJECT:
-        for name, prop, req in _properties(root, _object_branch(root, node)):
-            _collect(root, f"{path}.{name}", prop, req, out)
-
-
-def _object_branch(root: dict, node: dict) -> dict:
-    for key in ("anyOf", "oneOf"):
-        for branch in node.get(key, ()):
-            branch = resolve_ref(root, branch)
-            if branch.get("type") == "object" or "properties" in branch:
-                return branch
-    return node
-
-
-def _to_type(root: dict, node: dict, required: bool) -> Type:
-    node = resolve_ref(root, node)
-    types = node.get("type")
-    if types is None:
-        for key in ("anyOf", "oneOf"):
-            if key in node:
-                types = []
-                for branch in node[key]:
-                    branch = resolve_ref(root, branch)
-                    b = branch.get("type")
-                    types.extend(b if isinstance(b, list) else [b] if b else [])
-                    if "enum" in branch:
-                        node = {**node, "enum": branch["enum"]}
-                    if branch.get("format") == "date":
-                        node = {**node, "format": "date"}
-                    if branch.get("type") == "object":
-                        node = {**node, **{k: v for k, v in branch.items() if k != "type"}}
-                break
-    if isinstance(types, str):
-        types = [types]
-    types = list(types or [])
-    nullable = "null" in types
-    types = [t for t in types if t != "null"]
-    enum = node.get("enum")
-    if enum is not None and None in enum:
-        nullable = True
-        enum = [e for e in enum if e is not None]
-    defaulted = node.get("default") is not None or node.get("x-yidi-defaulted", False)
-    optional = nullable or (not required and not defaulted)
-    if defaulted and not nullable:
-        optional = False
-    base = types[0] if types else "string"
-    if base == "object":
-        fields = []
-        for name, prop, req in _properties(root, node):
-            fields.append((name, _to_type(root, prop, req)))
-        return Type(OBJECT, optional, fields=tuple(fields))
-    if base == "array":
-        return Type(LIST, optional, element=_to_type(root, node.get("items", {}), True))
-    if base in ("number", "integer"):
+def _type(f: Field, required: bool | None = None) -> Type:
+    """The expression language's type for a field: optional when it may be null once normalised."""
+    defaulted = (f.has_default and f.default is not None) or f.defaulted
+    optional = f.nullable or (not (f.required if required is None else required) and not defaulted)
+    if f.kind == "object":
+        return Type(OBJECT, optional, fields=tuple((sub.name, _type(sub)) for sub in f.fields))
+    if f.kind == "array":
+        return Type(LIST, optional, element=Type(OBJECT, False, fields=tuple((sub.name, _type(sub)) for sub in f.fields)))
+    if f.kind in ("number", "integer"):
         return Type(NUMBER, optional)
-    if base == "boolean":
+    if f.kind == "boolean":
         return Type(BOOL, optional)
-    if node.get("format") == "date":
+    if f.date:
         return Type(DATE, optional)
-    if enum is not None:
-        return enum_type(enum, optional)
+    if f.enum is not None:
+        return enum_type(f.enum, optional)
     return Type(STRING, optional)

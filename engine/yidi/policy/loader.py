@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..diagnostics import Diagnostic, DiagnosticError
-from ..documents import schema_path
+from ..resources import schema_file
 from ..dsl.types import parse_type_name
 from ..schema_check import check_against_schema
 from ..source import LocatedDocument, Position, load_yaml_file
@@ -34,7 +34,7 @@ IN_FORCE_PREFIX = "in_force."
 
 @functools.lru_cache(maxsize=4)
 def load_schema(name: str) -> dict:
-    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+    return json.loads(schema_file(name).read_text(encoding="utf-8"))
 
 
 def read_located(path: pathlib.Path, display: str, schema_name: str, problems: list[Diagnostic]) -> LocatedDocument | None:
