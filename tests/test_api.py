@@ -159,3 +159,33 @@ def test_any_platform_record_translates_or_names_its_fields(document):
         assert all(p.path.split(".")[0].split("[")[0] in known for p in exc.problems), exc.problems
         return
     assert claim["kind"] == "claim" and isinstance(claim["costs"]["total"], int | Decimal | float)
+
+
+def test_an_undecidable_document_gets_the_same_error_body_on_every_interface(tmp_path):
+    """yidi.errors.error_body is the one JSON form: Engine.evaluate_many, `yidi eval --format json` and batch agree."""
+    import pathlib
+    import shutil
+    import subprocess
+    import sys
+
+    from yidi.errors import error_body
+
+    from .conftest import CONFLICTING, POLICIES, plant_rule_conflict
+
+    tree = plant_rule_conflict(pathlib.Path(shutil.copytree(POLICIES, tmp_path / "policies")))
+    engine = Engine.load(tree)
+    with pytest.raises(EvaluationError) as info:
+        engine.evaluate(CONFLICTING)
+    body = error_body(info.value)
+    assert list(body) == ["error", "message", "message_en", "rules", "where"] and body["error"] == "rule-conflict"
+    assert next(engine.evaluate_many([CONFLICTING])) == {"index": 0, **body}
+    claim = tmp_path / "claim.json"
+    claim.write_text(json.dumps(CONFLICTING), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "yidi", "eval", str(claim), "--policies", str(tree), "--format", "json"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 3 and json.loads(done.stdout) == body
+    lines = tmp_path / "claims.jsonl"
+    lines.write_text(json.dumps(CONFLICTING) + "\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "yidi", "batch", str(lines), "-o", str(tmp_path / "out.jsonl"), "--errors",
+                    str(tmp_path / "errors.jsonl"), "--policies", str(tree)], capture_output=True, text=True, cwd=tmp_path)
+    assert json.loads((tmp_path / "errors.jsonl").read_text(encoding="utf-8")) == {"line": 1, **body}

@@ -19,6 +19,7 @@ from yidi import Engine, EvaluationError
 from yidi.adapters import nhsa
 from yidi.audit import AuditError, AuditLog, canonical, input_hash, read_log, record
 from yidi.documents import load_json
+from yidi.errors import error_body
 from yidi.replay import MalformedLog, replay
 
 from .conftest import CONFLICTING, EXAMPLES, POLICIES, ROOT, plant_rule_conflict
@@ -124,7 +125,7 @@ def _log_decisions(path, engine: Engine) -> None:
     with pytest.raises(EvaluationError) as undecided:
         engine.evaluate(UNDECIDABLE)
     log.append(record(request_id="r3", document=UNDECIDABLE, input_format="contract", revision=engine.revision, trace="full",
-                      error={"error": undecided.value.code, **undecided.value.to_json()}))
+                      error=error_body(undecided.value)))
     log.close()
 
 

@@ -16,7 +16,8 @@ from jsonschema import Draft202012Validator
 
 from yidi import documents
 from yidi.contract import resolve_ref
-from yidi.documents import InputError, InputProblem, load_json, normalize_document
+from yidi.documents import load_json, normalize_document
+from yidi.errors import InputError, InputProblem
 from yidi.resources import schema_file as schema_path
 
 D = Decimal
@@ -520,7 +521,7 @@ def test_bad_dates_example_names_exactly_three_fields():
     text = str(info.value)
     for p in info.value.problems:
         assert f"{p.path}: {p.message_zh}" in text
-    assert info.value.to_json()["problems"][0] == {
+    assert info.value.body()["problems"][0] == {
         "path": "costs.total", "message": "不能为负数，实际为 -5", "message_en": "must not be negative, found -5"}
 
 
@@ -698,3 +699,21 @@ def test_unknown_keys_are_counted_not_each_described():
         normalize_document({**claim(), **{f"k{i}": 0 for i in range(5000)}})
     assert len(info.value.problems) == documents.SHOWN_PROBLEMS and info.value.omitted == 5000 - documents.SHOWN_PROBLEMS
     assert info.value.problems[0].path == "k0" and "未知字段" in info.value.problems[0].message_zh
+
+
+def test_the_answer_layout_is_the_decision_schemas():
+    """Answers are built from policy.decision_model.ANSWER_LAYOUT: its keys, groups and their fields are the schema's."""
+    from yidi.policy.decision_model import ANSWER_LAYOUT, CLAIM, ECHOED, FILING_REQUEST, outputs_for
+
+    schema = json.loads(schema_path("decision.schema.json").read_text(encoding="utf-8"))
+    for kind, definition in ((CLAIM, "decision"), (FILING_REQUEST, "filing_answer")):
+        properties = resolve_ref(schema, schema["$defs"][definition])["properties"]
+        assert [key for key in properties if key != "undetermined"] == list(ANSWER_LAYOUT[kind]), kind
+        for key in ANSWER_LAYOUT[kind]:
+            members = [name for name in [*ECHOED, *outputs_for(kind)] if name.startswith(key + ".")]
+            if key == "flags":  # boolean outputs `flags.<flag>` are listed by name when true
+                words = resolve_ref(schema, resolve_ref(schema, properties[key])["items"])["enum"]
+                assert {name.removeprefix("flags.") for name in members} <= set(words)
+            elif members:
+                group = resolve_ref(schema, properties[key])
+                assert [f"{key}.{field}" for field in group["properties"]] == members, key

@@ -21,7 +21,7 @@ import pytest
 from yidi import DiagnosticError, Engine
 from yidi.adapters import nhsa
 from yidi.documents import load_json
-from yidi.evaluation.undetermined import Cause, Undetermined, Unknown
+from yidi.policy.undetermined import Cause, Undetermined, Unknown
 from yidi.jsonout import dumps
 
 from .conftest import EXAMPLES, ROOT

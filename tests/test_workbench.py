@@ -21,7 +21,8 @@ from types import SimpleNamespace
 import pytest
 
 from yidi.audit import read_log, record
-from yidi.documents import InputError, load_json
+from yidi.documents import load_json
+from yidi.errors import InputError
 from yidi.server.workbench import ASSETS, PRESETS, data, docs_base, load_assets, load_presets, rule_pages
 
 from .conftest import EXAMPLES, ROOT

@@ -7,9 +7,8 @@ evaluation (evaluation) → decision with trace.
 """
 
 from .diagnostics import Diagnostic, DiagnosticError
-from .documents import InputError, InputProblem
 from .engine import Engine
-from .evaluation.errors import EvaluationError
+from .errors import EvaluationError, InputError, InputProblem
 
 __all__ = ["Diagnostic", "DiagnosticError", "Engine", "EvaluationError", "InputError", "InputProblem"]
 __version__ = "0.1.0"

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .documents import InputError, load_json
+from .documents import load_json
+from .errors import InputError
 from .jsonout import dumps
 
 FSYNC_POLICIES = ("always", "interval", "never")

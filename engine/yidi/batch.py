@@ -22,10 +22,9 @@ import time
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from .documents import InputError
 from .documents_messages import printable
 from .engine import Engine
-from .evaluation.errors import EvaluationError
+from .errors import EvaluationError, InputError, error_body
 from .jsonout import dump_bytes, dump_lines
 
 BLOCK = 1 << 20  # bytes of input per unit of work: about 1,700 claims
@@ -85,10 +84,10 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
         try:
             answer = decide(line, trace)
         except InputError as exc:
-            errors.append({"line": number, **exc.body()})
+            errors.append({"line": number, **error_body(exc)})
             continue
         except EvaluationError as exc:
-            errors.append({"line": number, "error": exc.code, **exc.to_json()})
+            errors.append({"line": number, **error_body(exc)})
             continue
         except Exception as exc:  # a bug met on one line costs that line, never the lines around it
             errors.append({"line": number, "error": "internal-error", "message": "内部错误", "message_en": printable(repr(exc))[:500]})

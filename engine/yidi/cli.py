@@ -21,9 +21,9 @@ from typing import Any
 
 from . import __version__
 from .diagnostics import NON_BLOCKING, Diagnostic, DiagnosticError, render, to_json
-from .documents import InputError, load_json
+from .documents import load_json
 from .engine import Engine
-from .evaluation.errors import EvaluationError
+from .errors import EvaluationError, InputError, error_body
 from .jsonout import dumps
 from .resources import data_dir
 
@@ -169,7 +169,7 @@ def cmd_eval(args) -> int:
         return EXIT_BAD_INPUT
     except EvaluationError as exc:
         if args.format == "json":
-            print(dumps({"error": exc.code, **exc.to_json()}, indent=2))
+            print(dumps(error_body(exc), indent=2))
         else:
             print(_t(args.lang, f"无法决定：{exc.message_zh}", f"cannot decide: {exc.message_en}"), file=sys.stderr)
         return EXIT_UNDECIDED

@@ -133,7 +133,3 @@ def render(
 def to_json(d: Diagnostic) -> dict:
     """Plain dict for machine consumers (editor plugins, CI annotations)."""
     return dataclasses.asdict(d)
-
-
-def from_json(data: dict) -> Diagnostic:
-    return Diagnostic(**data)

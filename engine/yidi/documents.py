@@ -19,98 +19,23 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from . import documents_messages as msg
 from .contract import CLAIM, SCHEMA_FILES, Field, Model, contract_schema, model, relation_problems
 from .documents_messages import Found, Path, format_path
+from .errors import SHOWN_PROBLEMS, InputError, InputProblem
 from .schema_regex import ECMA_KEYWORDS
 
-SHOWN_PROBLEMS = 100
-"""Problems listed in an error body; the rest are counted (`problems_omitted`), so a hostile
-document cannot make an error body many times its own size."""
 FOUND_LIMIT = 1000
 """The validator stops looking after this many problems (and counts unknown keys without
 describing each), so its cost stays bounded whatever the document holds."""
 MAX_DEPTH = 64
 """JSON nesting allowed in a document's text (RFC 8259 §9 lets a parser set it); a valid
 document nests four levels, and recursive code downstream need not fear deeper input."""
-
-
-@dataclass(frozen=True)
-class InputProblem:
-    """One thing wrong with an input document, at a JSON path such as `history[0].cancelled_on`."""
-
-    path: str
-    message_zh: str
-    message_en: str
-
-
-class InputError(Exception):
-    """The document cannot be evaluated; `problems` lists its problems, sorted by path.
-
-    `more` counts problems found but not written out (beyond FOUND_LIMIT, or
-    unknown keys past the first ones); `omitted` is everything not shown in
-    an error body. Both are 0 for any document a person wrote by mistake.
-    """
-
-    code = "invalid-input"
-
-    def __init__(self, problems: Iterable[InputProblem], more: int = 0):
-        self.problems: list[InputProblem] = sorted(set(problems), key=_problem_order)
-        self.more = more
-        super().__init__(self.render("zh"))
-
-    @property
-    def shown(self) -> list[InputProblem]:
-        """The problems an error body lists: the first SHOWN_PROBLEMS by path."""
-        return self.problems[:SHOWN_PROBLEMS]
-
-    @property
-    def omitted(self) -> int:
-        """How many problems an error body leaves out (a lower bound once the validator stopped looking)."""
-        return len(self.problems) - len(self.shown) + self.more
-
-    def render(self, lang: str = "zh") -> str:
-        total = len(self.problems) + self.more
-        head = f"输入文档有 {total} 处问题：" if lang == "zh" else f"the input has {total} problem(s):"
-        lines = [head]
-        for p in self.shown:
-            where = p.path or ("（文档）" if lang == "zh" else "(document)")
-            lines.append(f"  {where}: {p.message_zh if lang == 'zh' else p.message_en}")
-        if self.omitted:
-            lines.append(f"  ……另有 {self.omitted} 处问题未列出" if lang == "zh" else f"  … and {self.omitted} more not listed")
-        return "\n".join(lines)
-
-    def __reduce__(self):  # keep the problems, not just the rendered text, across pickling
-        return type(self), (self.problems, self.more)
-
-    def problems_json(self) -> list[dict[str, str]]:
-        """The shown problems as {"path", "message", "message_en"}: how every JSON output (CLI, batch, HTTP) lists them."""
-        return [{"path": p.path, "message": p.message_zh, "message_en": p.message_en} for p in self.shown]
-
-    def body(self, error: str = "invalid-input") -> dict[str, Any]:
-        """`{"error", "problems", "problems_omitted"?}`: every JSON error output (CLI, batch, HTTP 400/422) is this."""
-        out: dict[str, Any] = {"error": error, "problems": self.problems_json()}
-        if self.omitted:
-            out["problems_omitted"] = self.omitted
-        return out
-
-    def to_json(self) -> dict:
-        """The problems with this error's code (`{"code", "problems", "problems_omitted"?}`)."""
-        out = self.body()
-        del out["error"]
-        return {"code": self.code, **out}
-
-
-def _problem_order(problem: InputProblem) -> tuple:
-    """By path, list indices numerically (`history[2]` before `history[10]`), a parent before its fields."""
-    parts = re.findall(r"\[(\d+)\]|([^.\[\]]+)", problem.path)
-    key = tuple((0, int(index), "") if index else (1, 0, name) for index, name in parts)
-    return key, problem.message_zh, problem.message_en
 
 
 # ---- JSON text ------------------------------------------------------------------------------

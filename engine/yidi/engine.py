@@ -16,9 +16,8 @@ import pathlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .documents import InputError
 from .evaluation.decision import describe_value
-from .evaluation.errors import EvaluationError
+from .errors import EvaluationError, InputError, error_body
 from .evaluation.evaluator import FULL, Evaluator
 from .policy.tree import PolicySet, load_tree
 from .resources import data_dir
@@ -120,6 +119,6 @@ class Engine:
             try:
                 yield self._evaluator.evaluate(document, trace)
             except InputError as exc:
-                yield {"index": index, **exc.body()}
+                yield {"index": index, **error_body(exc)}
             except EvaluationError as exc:
-                yield {"index": index, "error": exc.code, **exc.to_json()}
+                yield {"index": index, **error_body(exc)}

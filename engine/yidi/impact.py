@@ -34,8 +34,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from .documents import InputError, load_json, normalize_document
-from .evaluation.errors import EvaluationError
+from .documents import load_json, normalize_document
+from .errors import EvaluationError, InputError
 from .evaluation.evaluator import Evaluator
 from .policy.tree import load_tree
 

@@ -32,9 +32,8 @@ from typing import Any
 
 from .adapters import nhsa
 from .audit import AuditError, canonical, input_hash, read_log
-from .documents import InputError
 from .engine import Engine
-from .evaluation.errors import EvaluationError
+from .errors import EvaluationError, InputError
 
 
 @dataclass

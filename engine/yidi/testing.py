@@ -16,9 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .diagnostics import Diagnostic
-from .documents import InputError
 from .engine import Engine
-from .evaluation.errors import EvaluationError
+from .errors import EvaluationError, InputError
 from .policy.loader import read_located
 from .policy.model import Citation
 from .policy.tree import POLICY_FILE, display_path

@@ -38,8 +38,8 @@ def _with_formats(original: Any) -> Any:
 
 def _eval_formats(args: argparse.Namespace) -> int:
     from .. import cli
-    from ..documents import InputError
-    from ..evaluation.errors import EvaluationError
+    from ..errors import InputError
+    from ..errors import EvaluationError, error_body
     from ..jsonout import dumps
 
     try:
@@ -61,7 +61,7 @@ def _eval_formats(args: argparse.Namespace) -> int:
         return cli.EXIT_BAD_INPUT
     except EvaluationError as exc:
         if args.format == "json":
-            print(dumps({"error": exc.code, **exc.to_json()}, indent=2))
+            print(dumps(error_body(exc), indent=2))
         else:
             print(cli._t(args.lang, f"无法决定：{exc.message_zh}", f"cannot decide: {exc.message_en}"), file=sys.stderr)
         return cli.EXIT_UNDECIDED

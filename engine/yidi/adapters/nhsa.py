@@ -28,7 +28,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..documents import SHOWN_PROBLEMS, InputError, InputProblem, normalize_document
+from ..documents import normalize_document
+from ..errors import SHOWN_PROBLEMS, InputError, InputProblem
 
 MEDIA_TYPE = "application/vnd.nhsa+json"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Engine
-from ..evaluation.errors import EvaluationError
+from ..errors import EvaluationError
 from .facts import Validity, insured_region, province_of, visit_place
 
 Day = datetime.date

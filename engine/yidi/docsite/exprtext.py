@@ -12,7 +12,6 @@ rather than a paraphrase that might mislead.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -89,11 +88,6 @@ def render(text: str, namer: Namer, sets: str | None = None) -> Rendered:
     except Unsure:
         return Rendered(text.strip(), None)
     return Rendered(text.strip(), words, parts)
-
-
-def render_literal(literal, of: str) -> str:
-    """A YAML literal `value:` (enum word, number, bool) of variable `of`."""
-    return glossary.value_label(literal, of)
 
 
 def _short(title: str) -> str:

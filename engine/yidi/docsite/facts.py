@@ -17,7 +17,7 @@ from ..dsl import ast
 from ..dsl.errors import ExpressionError
 from ..dsl.parser import parse
 from ..engine import Engine
-from ..evaluation.errors import EvaluationError
+from ..errors import EvaluationError
 from ..policy.model import Parameter, ParameterValue, Rule
 from ..policy.tree import CompiledPolicy, PolicySet
 from .glossary import FILING_TYPES, TREATMENTS
@@ -121,15 +121,6 @@ def _treatment_condition(rule: Rule) -> str | None:
     if (isinstance(node, ast.Binary) and node.op == "==" and isinstance(node.left, ast.Path)
             and node.left.dotted == "treatment" and isinstance(node.right, ast.Literal)):
         return str(node.right.value)
-    return None
-
-
-def value_in_force(param: Parameter | None, day: datetime.date) -> ParameterValue | None:
-    if param is None:
-        return None
-    for value in param.values:
-        if value.start <= day and (value.until is None or day < value.until):
-            return value
     return None
 
 

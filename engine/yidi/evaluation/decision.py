@@ -15,14 +15,15 @@ more than the rules themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..policy.decision_model import CARE_ZH, OUTPUT_TITLES, SETTLEMENT_DATE
+from ..policy.decision_model import ANSWER_LAYOUT, CARE_ZH, CLAIM, DOCUMENT_ID, ECHOED, OUTPUT_TITLES, SETTLEMENT_DATE, outputs_for
 from ..policy.model import Citation, Rule
 from ..policy.tree import CompiledPolicy
-from .undetermined import Cause
+from ..policy.undetermined import Cause
 
 # The rule that chooses the policy is the national principle itself.
 SELECTION_CITATION = Citation("医保发〔2022〕22号", "六",
@@ -89,6 +90,42 @@ def _static_entry(rule: Rule, params: frozenset[str], provenance: Mapping[str, A
     return entry
 
 
+@functools.cache
+def answer_builder(kind: str) -> Callable[..., dict[str, Any]]:
+    """build(d, values, undetermined, policy, flags, trace) → the answer, laid out as ANSWER_LAYOUT says.
+
+    Generated once per kind from the output model (policy.decision_model), so
+    the answer can never drift from the outputs the policies compute.
+    """
+    outputs = list(outputs_for(kind))
+    items = []
+    for key in ANSWER_LAYOUT[kind]:
+        if key in DOCUMENT_ID:
+            code = 'd["id"]'
+        elif key in ("policy", "flags", "trace"):
+            code = key
+        elif key in outputs:
+            code = f"values[{key!r}]"
+        else:
+            members = [name for name in outputs if name.startswith(key + ".")]
+            echoed = [(name, source) for name, source in ECHOED.items() if name.startswith(key + ".")]
+            if not members:
+                raise ValueError(f"answer field {key!r} is neither an output nor a group of outputs")
+            fields = [f"{name[len(key) + 1:]!r}: d[{source!r}]" for name, source in echoed]
+            fields += [f"{name[len(key) + 1:]!r}: values[{name!r}]" for name in members]
+            code = f"None if u is not None and u.keys() >= {set(members)!r} else {{{', '.join(fields)}}}"
+        items.append(f"{key!r}: {code}")
+    source = "def build(d, values, u, policy, flags, trace):\n    return {" + ", ".join(items) + "}\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<yidi:answer:{kind}>", "exec"), namespace)  # noqa: S102 — generated from the output model
+    return namespace["build"]
+
+
+def output_flags(kind: str) -> tuple[tuple[str, str], ...]:
+    """(output, flag) for each boolean output `flags.<flag>`: the flag is listed when the output is true."""
+    return tuple((name, name.removeprefix("flags.")) for name in outputs_for(kind) if name.startswith("flags."))
+
+
 class Explainer:
     """What one policy's program, for one parameter version, says about the rules that fire."""
 
@@ -122,6 +159,8 @@ class Explainer:
         # What a set of fired rules implies (their order, rule ids, provenance flags, whether the benefit
         # table was read) is the same for every claim that fires them; the combinations seen are few.
         self._by_fired: dict[int, _Implied] = {}
+        self.build = answer_builder(kind)
+        self.output_flags = output_flags(kind)
 
     def policy(self) -> dict[str, Any]:
         """A fresh copy for each answer: callers may change what they receive without touching the next one."""
@@ -174,76 +213,30 @@ class Explainer:
         return flags
 
     def decision(self, d, values, how: str, full: bool) -> dict[str, Any]:
+        """The answer to a claim (or, with `answer`, a filing request), shaped by the output model."""
         undetermined = values["@undetermined"]
         if undetermined is not None:
             values = {**values, **dict.fromkeys(undetermined)}  # what is undetermined is answered as null
         _, ids, provenance, reads_benefit = self.implied(values["@fired"])
         trace = self.trace(d, values, how, True) if full else list(ids)
-        flags = []
-        if values["flags.audit_referral_eligible"]:
-            flags.append("audit_referral_eligible")
-        if values["flags.chronic_not_direct"]:
-            flags.append("chronic_not_direct")
-        benefit = values.get("@benefit")
-        table = benefit.get("@table") if benefit is not None else None
-        if table is not None and reads_benefit:
-            if table.illustrative:
-                flags.append("benefit_table_illustrative")
-            trace.append(_benefit_entry(table, benefit) if full else table.id)
+        flags = [flag for name, flag in self.output_flags if values[name]]
+        if self.kind == CLAIM:
+            benefit = values.get("@benefit")
+            table = benefit.get("@table") if benefit is not None else None
+            if table is not None and reads_benefit:
+                if table.illustrative:
+                    flags.append("benefit_table_illustrative")
+                trace.append(_benefit_entry(table, benefit) if full else table.id)
         if provenance:
             flags += provenance
         if values["@floors"]:
             self.floor_conflicts(values["@floors"], flags, trace, full)
-        amounts = None
-        if undetermined is None or not {"amounts.deductible", "amounts.fund", "amounts.personal"} <= undetermined.keys():
-            amounts = {
-                "in_scope": d["costs.in_scope"],
-                "deductible": values["amounts.deductible"],
-                "fund": values["amounts.fund"],
-                "personal": values["amounts.personal"],
-            }
-        answer = {
-            "claim_id": d["id"],
-            "policy": self.policy(),
-            "scope": values["scope"],
-            "route": values["route"],
-            "filing_status": values["filing_status"],
-            "treatment": values["treatment"],
-            "catalog": values["catalog"],
-            "reduction_pp": values["reduction_pp"],
-            "ratio": values["ratio"],
-            "amounts": amounts,
-            "flags": flags,
-            "trace": trace,
-        }
+        answer = self.build(d, values, undetermined, self.policy(), flags, trace)
         if undetermined is not None:
             answer["undetermined"] = self.undetermined(d, values, how, undetermined)
         return answer
 
-    def answer(self, d, values, how: str, full: bool) -> dict[str, Any]:
-        undetermined = values["@undetermined"]
-        if undetermined is not None:
-            values = {**values, **dict.fromkeys(undetermined)}
-        validity = None
-        if undetermined is None or not {"validity.start_date", "validity.end_date"} <= undetermined.keys():
-            validity = {"start_date": values["validity.start_date"], "end_date": values["validity.end_date"]}
-        flags, trace = list(self.implied(values["@fired"])[2]), self.trace(d, values, how, full)
-        if values["@floors"]:
-            self.floor_conflicts(values["@floors"], flags, trace, full)
-        answer = {
-            "request_id": d["id"],
-            "policy": self.policy(),
-            "allowed": values["allowed"],
-            "earliest_date": values["earliest_date"],
-            "reason": values["reason"],
-            "validity": validity,
-            "filed_region": values["filed_region"],
-            "flags": flags,
-            "trace": trace,
-        }
-        if undetermined is not None:
-            answer["undetermined"] = self.undetermined(d, values, how, undetermined)
-        return answer
+    answer = decision
 
     def floor_conflicts(self, broken: int, flags: list[str], trace: list[Any], full: bool) -> None:
         """Name every floor set above that this decision falls below: flagged, never silently resolved."""

@@ -18,7 +18,7 @@ from ..fastdecode import convert_fast, decode_fast
 from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
 from ..policy.tree import PolicySet
 from .decision import Explainer
-from .errors import EvaluationError
+from ..errors import EvaluationError
 
 FULL, IDS = "full", "ids"
 

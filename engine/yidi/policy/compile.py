@@ -27,8 +27,8 @@ from ..dsl.checker import CheckedExpr, Environment, check
 from ..dsl.compiler import ConstantPool, input_name, may_be_unknown, to_python, variable_name
 from ..dsl.errors import ExpressionError
 from ..dsl.types import BOOL, NUMBER, STRING, Type
-from ..evaluation.errors import NoApplicableRule, RuleConflict
-from ..evaluation.undetermined import Undetermined, Unknown, UnknownRow
+from ..errors import NoApplicableRule, RuleConflict
+from .undetermined import Undetermined, Unknown, UnknownRow
 from .assemble import LayeredPolicy, rules_in_force
 from .decision_model import BENEFIT_COLUMNS, CLAIM, OUTPUTS, input_types, outputs_for
 

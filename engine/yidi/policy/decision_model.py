@@ -63,6 +63,19 @@ OUTPUTS: tuple[Output, ...] = (
     Output("filed_region", FILING_REQUEST, T_STRING.as_optional(), "备案登记的就医地区划", None),
 )
 
+# The answer's keys in the contract's order (schemas/decision.schema.json; tests/test_documents.py keeps
+# them in step). Each key is the document's id (claim_id, request_id), the policy block, the flags, the
+# trace, the output of that name, or a group: the document fields ECHOED into it, then the outputs named
+# `<key>.<field>` in OUTPUTS' order — null when every one of those outputs is undetermined. The answers
+# are built from this (evaluation.decision.answer_builder), never written out by hand.
+ANSWER_LAYOUT: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    CLAIM: ("claim_id", "policy", "scope", "route", "filing_status", "treatment", "catalog", "reduction_pp", "ratio",
+            "amounts", "flags", "trace"),
+    FILING_REQUEST: ("request_id", "policy", "allowed", "earliest_date", "reason", "validity", "filed_region", "flags", "trace"),
+})
+DOCUMENT_ID = ("claim_id", "request_id")
+ECHOED: Mapping[str, str] = MappingProxyType({"amounts.in_scope": "costs.in_scope"})  # answer field ← document field
+
 # Every output by name, in the contract's order, with its Chinese title (for messages and `undetermined`).
 OUTPUT_TITLES: Mapping[str, str] = MappingProxyType({o.name: o.title_zh for o in OUTPUTS})
 

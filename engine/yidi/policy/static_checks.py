@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..diagnostics import Diagnostic
-from ..evaluation.errors import EvaluationError, NoApplicableRule, RuleConflict
+from ..errors import EvaluationError, NoApplicableRule, RuleConflict
 from .tree import CompiledPolicy, PolicySet
 
 FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic, DiagnosticError, sort_diagnostics
-from ..evaluation.undetermined import Cause, Undetermined, UnknownRow
+from .undetermined import Cause, Undetermined, UnknownRow
 from .assemble import LayeredPolicy, chain_of, layer
 from .compile import Program, compile_policy
 from .decision_model import CARE_KINDS, KINDS

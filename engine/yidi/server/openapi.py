@@ -12,14 +12,13 @@ bodies are written here.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from typing import Any
 
 from .. import __version__
 from ..adapters import nhsa
-from ..documents import SHOWN_PROBLEMS
+from ..errors import SHOWN_PROBLEMS
 from ..resources import schema_file
 
 NDJSON = "application/x-ndjson"
@@ -152,11 +151,6 @@ def _document() -> str:
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
     return json.dumps(document, ensure_ascii=False)
-
-
-def openapi_document() -> dict[str, Any]:
-    """A fresh copy of the OpenAPI document (built once per process)."""
-    return copy.deepcopy(json.loads(_document()))
 
 
 def openapi_text() -> str:

@@ -23,8 +23,8 @@ import msgspec
 
 from ..adapters import nhsa
 from ..audit import AuditError, record
-from ..documents import InputError, InputProblem, load_json
-from ..evaluation.errors import EvaluationError
+from ..documents import load_json
+from ..errors import EvaluationError, InputError, InputProblem, error_body
 from .state import Serving, ServerState
 
 log = logging.getLogger("yidi.server")
@@ -61,8 +61,7 @@ def decide(state: ServerState, serving: Serving, raw: Any, input_format: str, tr
         state.metrics.decision(kind, "invalid-input")
         return Answer(422, exc.body())
     except EvaluationError as exc:
-        body = {"error": exc.code, **exc.to_json()}
-        body.pop("code", None)
+        body = error_body(exc)
         try:
             state.audit.append(record(request_id=request_id, document=raw, input_format=input_format,
                                       revision=serving.revision, trace=trace, error=body, time=bound_at, client=client))

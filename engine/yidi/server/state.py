@@ -28,9 +28,6 @@ from ..diagnostics import Diagnostic, DiagnosticError, to_json
 from ..engine import Engine
 from .metrics import Metrics
 
-CHECK_LEVELS = ("load", "validate", "test")
-
-
 @dataclass(frozen=True)
 class Serving:
     """One loaded policy tree as served: never changes once built."""
