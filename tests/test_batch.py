@@ -13,7 +13,7 @@ import pytest
 from yidi.batch import _blocks, decide_block, run
 
 from .conftest import EXAMPLES, POLICIES, ROOT
-from .test_cli import yidi
+from .conftest import yidi
 
 
 def corpus(n: int) -> list[bytes]:

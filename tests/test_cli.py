@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from .conftest import EXAMPLES, POLICIES, ROOT
-
-
-def yidi(*args: str, stdin: str | None = None, cwd: pathlib.Path | None = None) -> subprocess.CompletedProcess:
-    """Run the installed `yidi` script (or `python -m yidi.cli` from a bare checkout)."""
-    script = shutil.which("yidi")
-    command = [script] if script else [sys.executable, "-m", "yidi.cli"]
-    env = dict(os.environ)
-    if not script:
-        env["PYTHONPATH"] = str(ROOT / "engine")
-    return subprocess.run([*command, *args], input=stdin, capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=120)
+from .conftest import EXAMPLES, POLICIES, ROOT, yidi
 
 
 def test_eval_prints_a_decision_with_a_trace():

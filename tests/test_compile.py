@@ -9,8 +9,8 @@ import pytest
 from yidi import Engine, EvaluationError
 
 from .conftest import POLICIES
-from .test_cli import yidi
-from .test_policy_validation import CITY_HEADER, write_city
+from .conftest import yidi
+from .conftest import CITY_HEADER, write_city
 
 
 def test_compiled_code_is_deterministic():

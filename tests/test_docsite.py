@@ -10,26 +10,12 @@ import pytest
 import yaml
 
 from yidi import Engine
-from yidi.cli import main
 from yidi.docsite import facts
 from yidi.docsite.compare import SITUATIONS
 from yidi.docsite.exprtext import Namer, render
 from yidi.docsite.site import SETTINGS, OutputNotOurs, build, generate, handbook_dir
 
-from .conftest import POLICIES, ROOT
-
-AS_OF = datetime.date(2025, 7, 1)
-_BUILT: dict[str, pathlib.Path] = {}
-
-
-def built_site(tmp_path_factory) -> pathlib.Path:
-    """Generate and build the site once per test session (the browser test uses it too)."""
-    if "out" not in _BUILT:
-        out = tmp_path_factory.mktemp("docsite") / "site-project"
-        assert main(["docs", "--out", str(out), "--build", "--as-of", AS_OF.isoformat(), "--policies", str(POLICIES)]) == 0
-        _BUILT["out"] = out
-    return _BUILT["out"]
-
+from .conftest import AS_OF, POLICIES, ROOT, built_site
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> pathlib.Path:

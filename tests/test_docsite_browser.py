@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .browser_support import artefact, browser, needs_browser  # noqa: F401  (browser is a fixture)
-from .test_docsite import built_site
+from .conftest import built_site
 
 pytestmark = needs_browser
 

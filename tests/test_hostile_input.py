@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-import pathlib
 import re
 import sys
 import types
@@ -169,7 +168,7 @@ def test_batch_decides_every_good_line_whatever_the_bad_lines_hold(run, tmp_path
 
 
 def test_batch_with_two_workers_survives_the_corpus_too(tmp_path):
-    from .test_cli import yidi
+    from .conftest import yidi
 
     lines = [GOOD_LINE]
     for name in _line_entries():

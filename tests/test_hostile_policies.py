@@ -23,7 +23,7 @@ from yidi import DiagnosticError, Engine
 from yidi.dsl.compiler import input_name, variable_name
 
 from .conftest import POLICIES
-from .test_cli import yidi
+from .conftest import yidi
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "hostile" / "policies"
 FILES = sorted(CORPUS.glob("*.yaml"))

@@ -25,7 +25,7 @@ from yidi.policy.undetermined import Cause, Undetermined, Unknown
 from yidi.jsonout import dumps
 
 from .conftest import EXAMPLES, ROOT
-from .test_policy_validation import write_city
+from .conftest import write_city
 
 GUANGZHOU = load_json((EXAMPLES / "guangzhou-emergency.claim.json").read_text(encoding="utf-8"))
 DECISION_SCHEMA = json.loads((ROOT / "schemas" / "decision.schema.json").read_text(encoding="utf-8"))

@@ -10,16 +10,7 @@ import pytest
 from yidi import DiagnosticError, Engine, EvaluationError
 from yidi.diagnostics import render
 
-CITY_HEADER = """\
-# yaml-language-server: $schema=../../../schemas/policy.schema.json
-id: zhengzhou
-region: "410100"
-name: 郑州市
-extends: henan
-documents:
-  - id: 郑医保〔2025〕1号
-    title: 示例文件
-"""
+from .conftest import write_city
 
 GOOD_RULE = """\
 rules:
@@ -31,14 +22,6 @@ rules:
     overrides: [henan.audit-referral]
     source: {document: 郑医保〔2025〕1号, clause: 一}
 """
-
-
-def write_city(tree: pathlib.Path, body: str) -> pathlib.Path:
-    folder = tree / "henan" / "zhengzhou"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "policy.yaml"
-    path.write_text(CITY_HEADER + textwrap.dedent(body), encoding="utf-8")
-    return path
 
 
 def diagnostics_for(tree: pathlib.Path):

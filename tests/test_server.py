@@ -13,7 +13,7 @@ from yidi.audit import input_hash, read_log
 from yidi.documents import load_json
 
 from .conftest import CONFLICTING, EXAMPLES, plant_rule_conflict
-from .test_server_support import TOKEN, Server, copy_policies, httpx
+from .server_support import TOKEN, Server, copy_policies
 
 REFERRAL = json.loads((EXAMPLES / "henan-referral.claim.json").read_text(encoding="utf-8"))
 CANCEL = json.loads((EXAMPLES / "henan-cancel-locked.filing.json").read_text(encoding="utf-8"))
@@ -238,5 +238,15 @@ def test_refuses_to_start_on_an_invalid_tree(tmp_path):
 
 
 def test_server_binds_loopback_only_by_default(server):
+    """The listening socket itself is bound to 127.0.0.1 (read from the kernel's table, not from the URL we chose)."""
     assert server.url.startswith("http://127.0.0.1:")
-    assert httpx is not None
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as handle:
+            for line in list(handle)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    listening.append(address)
+    assert listening == ["0100007F"], listening  # 127.0.0.1, little-endian; never 0.0.0.0 or ::

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from .conftest import EXAMPLES, ROOT
-from .test_server_support import Server, copy_policies, httpx
+from .server_support import Server, copy_policies, httpx
 
 REFERRAL = (EXAMPLES / "henan-referral.claim.json").read_bytes()
 FROZEN = REFERRAL.replace(b'"total": 32000.00', b'"total": 1e1000000')   # once: tens of seconds with the event loop held

@@ -9,7 +9,7 @@ import time
 from yidi.audit import read_log
 
 from .conftest import EXAMPLES
-from .test_server_support import Server, copy_policies, httpx
+from .server_support import Server, copy_policies, httpx
 
 REFERRAL = json.loads((EXAMPLES / "henan-referral.claim.json").read_text(encoding="utf-8"))
 

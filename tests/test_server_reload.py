@@ -10,7 +10,7 @@ import time
 import pytest
 
 from .conftest import EXAMPLES
-from .test_server_support import TOKEN, Server, copy_policies
+from .server_support import TOKEN, Server, copy_policies
 
 REFERRAL = json.loads((EXAMPLES / "henan-referral.claim.json").read_text(encoding="utf-8"))
 AUTH = {"authorization": f"Bearer {TOKEN}"}

@@ -20,7 +20,7 @@ from schemathesis.checks import (  # noqa: E402
 
 from schemathesis.config import SchemathesisConfig  # noqa: E402
 
-from .test_server_support import Server, copy_policies  # noqa: E402
+from .server_support import Server, copy_policies  # noqa: E402
 
 # The coverage phase adds ~800 deterministic boundary cases per body operation: thorough, but
 # four times the run time; the generated examples below already reach every status code.

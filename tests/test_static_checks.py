@@ -9,7 +9,7 @@ from yidi.diagnostics import render
 from yidi.policy.static_checks import check_dates, check_situations
 
 from .conftest import POLICIES
-from .test_policy_validation import write_city
+from .conftest import write_city
 
 TODAY = datetime.date(2026, 11, 23)
 

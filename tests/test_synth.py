@@ -80,6 +80,10 @@ def test_mix_matches_the_documentation(corpus):
         ("died_after_emergency", lambda c: c["visit"]["died_after_emergency"]),
     ]:
         assert share(corpus, predicate) == pytest.approx(MIX[key], abs=0.006), key
+    eligible = [c for c in corpus if c["visit"]["kind"] in ("outpatient", "pharmacy") and c["insured"]["scheme"] == "employee"]
+    paid_from_account = share(eligible, lambda c: c["visit"].get("payment_source") == "personal_account")
+    assert paid_from_account == pytest.approx(MIX["personal_account"], abs=0.03)
+    assert all(c["insured"]["scheme"] == "employee" for c in corpus if c["visit"].get("payment_source"))
     inpatients = [c for c in corpus if c["visit"]["kind"] == "inpatient"]
     crossing = share(inpatients, lambda c: c["visit"]["admission_date"][:4] != c["visit"]["discharge_date"][:4])
     assert MIX["year_crossing"] < crossing < MIX["year_crossing"] + 0.025   # plus stays that cross the year naturally
@@ -129,7 +133,7 @@ def test_cli_writes_jsonl(tmp_path, capsys):
 
 def test_documented_mix_is_in_the_docs():
     text = (ROOT / "docs" / "synth.md").read_text(encoding="utf-8")
-    for number in ("55%", "70%", "22%", "28%", "30%", "8%", "10%", "2%", "3%", "5%", "0.3%", "0.5%"):
+    for number in ("55%", "70%", "22%", "28%", "30%", "8%", "10%", "2%", "3%", "5%", "0.3%", "0.5%", "20%"):
         assert number in text
 
 

@@ -26,8 +26,8 @@ from yidi.errors import InputError
 from yidi.server.workbench import ASSETS, PRESETS, data, docs_base, load_assets, load_presets, rule_pages
 
 from .conftest import EXAMPLES, ROOT
-from .test_docsite import built_site
-from .test_server_support import Server, copy_policies, httpx
+from .conftest import built_site
+from .server_support import Server, copy_policies, httpx
 
 NEWBORN = json.loads((EXAMPLES / "henan-newborn.claim.json").read_text(encoding="utf-8"))
 SCHEMAS = ROOT / "schemas"

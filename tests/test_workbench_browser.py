@@ -19,8 +19,8 @@ from yidi.audit import read_log
 
 from .browser_support import artefact, browser, needs_browser  # noqa: F401  (browser is a fixture)
 from .conftest import EXAMPLES
-from .test_docsite import built_site
-from .test_server_support import Server, copy_policies
+from .conftest import built_site
+from .server_support import Server, copy_policies
 
 pytestmark = needs_browser
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from . import speedups
 from .diagnostics import Diagnostic, DiagnosticError, sort_diagnostics
 
 Path = tuple[str | int, ...]
@@ -525,7 +526,7 @@ _CLoader = getattr(yaml, "CSafeLoader", None)
 
 
 def _compose_fast(text: str):
-    """Compose with libyaml when the document is plain YAML (no anchors, aliases, tags).
+    """Compose with libyaml when the document is plain YAML (no anchors, aliases, tags) — a speed-up (yidi.speedups).
 
     libyaml counts marks in characters like the Python parser, ten times
     faster. Nodes are built here, in one pass over its events, rather than by
@@ -535,7 +536,7 @@ def _compose_fast(text: str):
     syntax errors, goes to the Python composer, which reports it precisely.
     Returns (root node or None, refused features).
     """
-    if _CLoader is None or "\t" in text:  # tabs get the Python path's precise messages
+    if _CLoader is None or not speedups.ENABLED or "\t" in text:  # tabs get the Python path's precise messages
         return None, []
     loader = _CLoader(text)
     try:

@@ -56,6 +56,7 @@ MIX = {
     "system_failure": 0.01,
     "outside_services": 0.01,
     "at_audit_threshold": 0.005,         # inpatient total exactly 30000.00
+    "personal_account": 0.20,            # of employees' outpatient and pharmacy claims: paid from the personal account
 }
 CHRONIC = {"hypertension": 0.20, "diabetes": 0.20, "cancer_outpatient_therapy": 0.08, "uremia_dialysis": 0.06,
            "organ_transplant_antirejection": 0.03, "copd": 0.08, "rheumatoid_arthritis": 0.05,
@@ -156,6 +157,7 @@ def generate(n: int, seed: int, regions: Sequence[str] | None = None, policies: 
     p_trauma_no_third_party = m["trauma.no_third_party"]
     p_trauma_third_party = m["trauma.third_party"]
     p_year_crossing = m["year_crossing"]
+    p_personal_account = m["personal_account"]
     for i in range(n):
         insured = regions[randint(n_regions)]
         prov = insured[:2]
@@ -225,6 +227,8 @@ def generate(n: int, seed: int, regions: Sequence[str] | None = None, policies: 
             },
             "costs": {"total": total, "in_scope": in_scope},
         }
+        if kind in ("outpatient", "pharmacy") and claim["insured"]["scheme"] == "employee" and rnd() < p_personal_account:
+            claim["visit"]["payment_source"] = "personal_account"  # left out otherwise: the default, pooling_fund
         if kind == "inpatient" and rnd() < p_newborn_inpatient:
             claim["insured"]["birth_date"] = days[admitted - randint(36)]
         yield claim

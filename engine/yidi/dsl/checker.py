@@ -61,108 +61,15 @@ def check(node: ast.Node, env: Environment, expected: Type | None = None, assume
 
     `assume` is a condition known to hold where `node` is evaluated (a rule's
     `when` for its `value`): its `x != null` tests narrow `x` inside `node`.
-    A result is reused when the same (cached, immutable) tree is checked again
-    in an environment that answers its lookups the same way (see _Reuse).
     """
-    key = (id(node), expected, id(assume))
-    reuse = _REUSE.get(key)
-    if reuse is None:
-        if len(_REUSE) >= _REUSE_LIMIT:
-            _REUSE.clear()
-        reuse = _REUSE[key] = _Reuse(node, assume)
-    found = reuse.result_in(env)
-    if found is not None:
-        return found
-    lookups: list = []
-    checker = _Checker(_recording(env, lookups))
+    checker = _Checker(env)
     narrowed = _non_null_when(assume, True) if assume is not None else frozenset()
     result = checker.visit(node, narrowed, {})
     if expected is not None and result.kind != "error":
         checker.expect(node, result, expected)
     if checker.problems:
         raise ExpressionError(sorted(checker.problems, key=lambda p: (p.start, p.code)))
-    checked = CheckedExpr(node, result, checker.refs, frozenset(checker.variables_used), frozenset(checker.params_used))
-    reuse.remember(lookups, checked)
-    return checked
-
-
-# --------------------------------------------------------------------------
-# Reusing checks: every policy below the national one checks the national
-# rules again, against environments that differ only in names those rules
-# never mention.
-
-_MISSING = object()
-_EVERYTHING = object()  # in a lookup log: the checker listed a whole mapping
-
-
-class _Lookups(Mapping):
-    """One of the environment's mappings, logging each (field, key, answer) the checker asks."""
-
-    def __init__(self, field_name: str, mapping: Mapping, log: list):
-        self.field_name, self.mapping, self.log = field_name, mapping, log
-
-    def __contains__(self, key) -> bool:
-        value = self.mapping.get(key, _MISSING)
-        self.log.append((self.field_name, key, value))
-        return value is not _MISSING
-
-    def __getitem__(self, key):
-        value = self.mapping.get(key, _MISSING)
-        self.log.append((self.field_name, key, value))
-        if value is _MISSING:
-            raise KeyError(key)
-        return value
-
-    def __iter__(self):
-        self.log.append(_EVERYTHING)  # only messages list names; such a check is never reused
-        return iter(self.mapping)
-
-    def __len__(self) -> int:
-        self.log.append(_EVERYTHING)
-        return len(self.mapping)
-
-
-_FIELDS = ("inputs", "params", "variables", "benefit")
-
-
-def _recording(env: Environment, log: list) -> Environment:
-    return Environment(*(_Lookups(name, getattr(env, name), log) for name in _FIELDS))
-
-
-class _Reuse:
-    """Earlier successful checks of one tree, each with the lookups it made.
-
-    A successful check depends on nothing but the tree, `expected`, `assume`
-    and the answers to its environment lookups (whether a name is there, and
-    its type); so where all those answers are the same, so is the result.
-    Failed checks are not kept: their messages list whole mappings.
-    """
-
-    __slots__ = ("node", "assume", "seen")
-    LIMIT = 8  # different environments kept per tree
-
-    def __init__(self, node: ast.Node, assume: ast.Node | None):
-        self.node, self.assume = node, assume  # held so that their ids stay theirs
-        self.seen: list[tuple[tuple, CheckedExpr]] = []
-
-    def result_in(self, env: Environment) -> CheckedExpr | None:
-        for lookups, checked in self.seen:
-            if all(_same(getattr(env, name).get(key, _MISSING), value) for name, key, value in lookups):
-                return checked
-        return None
-
-    def remember(self, log: list, checked: CheckedExpr) -> None:
-        if _EVERYTHING not in log and len(self.seen) < self.LIMIT:
-            distinct = {(name, key): value for name, key, value in log}
-            self.seen.append((tuple((name, key, value) for (name, key), value in distinct.items()), checked))
-
-
-def _same(now, then) -> bool:
-    return now is then or (now is not _MISSING and then is not _MISSING and now == then)
-
-
-_REUSE: dict[tuple, _Reuse] = {}   # (id(tree), expected, id(assume)) → its earlier checks
-_REUSE_LIMIT = 8192               # as many trees as yidi.dsl.parser caches
+    return CheckedExpr(node, result, checker.refs, frozenset(checker.variables_used), frozenset(checker.params_used))
 
 
 def _suggest(word: str, choices) -> tuple[str | None, str | None]:
