@@ -331,3 +331,21 @@ def test_months_between_counts_whole_months_as_add_months_does(start, end, n):
 def test_months_between_is_called_from_the_generated_code():
     assert "f_months_between(i_visit_D_admission_date, K0)" in run_code(
         "months_between(visit.admission_date, 2026-01-01) >= 1")
+
+
+@pytest.mark.parametrize("text", ["a or b", "a and b", "x == 1", "x != 1", "x < 1", "x <= 1", "x > 1", "x >= 1", "x in [1]",
+                                  "x not in [1]", "x + 1", "x - 1", "x * 1", "x / 1"])
+def test_every_binary_operator_of_the_grammar_is_in_the_operator_table(text):
+    """The grammar's binary operators and dsl/operators.py's table are the same set (and the table says nothing more)."""
+    from yidi.dsl import ast
+    from yidi.dsl.operators import OPERATORS
+
+    node = parse(text)
+    assert isinstance(node, ast.Binary) and node.op in OPERATORS
+
+
+def test_the_operator_table_has_no_operator_the_grammar_lacks():
+    from yidi.dsl.operators import OPERATORS
+
+    written = {"or", "and", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "+", "-", "*", "/"}
+    assert set(OPERATORS) == written

@@ -18,6 +18,7 @@ from decimal import Decimal
 from ..dsl import ast
 from ..dsl.errors import ExpressionError
 from ..dsl.functions import FUNCTIONS
+from ..dsl.operators import ATOM, AND, COMPARE, IF, NEGATE, NOT, OPERATORS, OR, PRODUCT, SUM
 from ..dsl.parser import parse
 from . import glossary
 
@@ -26,11 +27,11 @@ class Unsure(Exception):
     """The renderer has no faithful words for this expression."""
 
 
-# Binding strength, loosest first (as in grammar.lark).
-_IF, _OR, _AND, _NOT, _CMP, _SUM, _PROD, _NEG, _ATOM = range(9)
-_CMP_OPS = {"==": "为", "!=": "不为", "<": "＜", "<=": "≤", ">": "＞", ">=": "≥"}
-_NUM_OPS = {"==": "＝", "!=": "≠"}
-_ARITH = {"+": "＋", "-": "−", "*": "×", "/": "÷"}
+# Binding strengths and the operators' Chinese words come from the one operator table (dsl/operators.py).
+_IF, _OR, _AND, _NOT, _CMP, _SUM, _PROD, _NEG, _ATOM = IF, OR, AND, NOT, COMPARE, SUM, PRODUCT, NEGATE, ATOM
+_CMP_OPS = {s: op.words_zh for s, op in OPERATORS.items() if op.group in ("equality", "order")}
+_NUM_OPS = {s: op.symbol_zh for s, op in OPERATORS.items() if op.group == "equality"}
+_ARITH = {s: op.symbol_zh for s, op in OPERATORS.items() if op.group == "arithmetic"}
 _OBJECTS = {"filing": "备案", "current": "当前备案", "new": "新备案"}
 
 @dataclass(frozen=True)
@@ -154,11 +155,11 @@ class _Renderer:
     def binary(self, node: ast.Binary) -> tuple[str, int]:
         op = node.op
         if op == "and":
-            return f"{self.go(node.left, _AND)} 且 {self.go(node.right, _AND)}", _AND
+            return f"{self.go(node.left, _AND)} {OPERATORS['and'].words_zh} {self.go(node.right, _AND)}", _AND
         if op == "or":  # brackets around `and` inside `or`: 且/或 carry no precedence for a reader
-            return f"{self.go(node.left, _NOT)} 或 {self.go(node.right, _NOT)}", _OR
+            return f"{self.go(node.left, _NOT)} {OPERATORS['or'].words_zh} {self.go(node.right, _NOT)}", _OR
         if op in _ARITH:
-            strength = _SUM if op in "+-" else _PROD
+            strength = OPERATORS[op].strength
             right_context = strength + 1  # a - (b - c) keeps its brackets
             return f"{self.go(node.left, strength)} {_ARITH[op]} {self.go(node.right, right_context)}", strength
         if op in ("in", "not in"):

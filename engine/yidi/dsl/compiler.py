@@ -29,6 +29,7 @@ from decimal import Decimal
 from . import ast
 from .checker import CheckedExpr, Ref
 from .functions import FUNCTIONS
+from .operators import OPERATORS
 
 
 class ConstantPool:
@@ -79,8 +80,6 @@ def _escape(match: re.Match) -> str:
 
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
-_BINARY = {"and": "and", "or": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
-           "+": "+", "-": "-", "*": "*", "/": "/", "in": "in", "not in": "not in"}
 
 
 def to_python(checked: CheckedExpr, constants: ConstantPool, node: ast.Node | None = None) -> str:
@@ -155,7 +154,7 @@ class _Emitter:
             if may_be_unknown(self.refs, value):  # `is` cannot notice an Unknown; `==` raises on one
                 return f"({self.emit(value)} {node.op} None)"
             return f"({self.emit(value)} {'is' if node.op == '==' else 'is not'} None)"
-        return f"({self.emit(node.left)} {_BINARY[node.op]} {self.emit(node.right)})"
+        return f"({self.emit(node.left)} {OPERATORS[node.op].python} {self.emit(node.right)})"
 
     def emit_If(self, node: ast.If) -> str:
         return f"({self.emit(node.then)} if {self.emit(node.condition)} else {self.emit(node.otherwise)})"

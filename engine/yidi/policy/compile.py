@@ -1,10 +1,22 @@
 """Compile a layered policy into one Python function per document kind.
 
-Every rule's `when` and `value` is parsed and type-checked against the
-contract's input fields, the parameters and the variables; then all rules
-are written out, variable by variable in dependency order, as the body of a
-single generated function which `compile()` turns into bytecode once. A
-claim is then decided by one call: no tree is walked per claim.
+Passes, in order (`compile_policy`):
+
+  1. check — every rule's `when` and `value` parsed and type-checked against
+     the contract's input fields, the parameters and the variables
+     (`CheckedRule`; a YAML literal value is a `LiteralValue`);
+  2. order — variables in dependency order (`_order`);
+  3. plan — per variable, how its rules become code (`VariablePlan`): no rule,
+     a single unconditional rule, an if/elif chain where `policy/exclusive.py`
+     proves at most one rule applies, or every condition evaluated with
+     conflicts caught;
+  4. emit — the plans written out by a `CodeWriter`, which keeps the line map
+     from generated line to rule, as the body of a single generated function
+     that `compile()` turns into bytecode once;
+  5. link — the code bound to its runtime helpers (`_namespace`: conflict,
+     missing, culprit, the undetermined values of policy/undetermined.py).
+
+A claim is then decided by one call: no tree is walked per claim.
 
 The generated source is deterministic and kept (`Program.source`) so it can
 be read (`yidi explain-compiled`), and its line table maps a runtime error
@@ -18,6 +30,7 @@ import datetime
 import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -79,6 +92,37 @@ def _link(code, constants, rules, line_rules):
 
 
 @dataclass(frozen=True)
+class LiteralValue:
+    """A rule's value written as a YAML literal (or a bare enumeration word): nothing to check or compile."""
+
+    value: Any
+
+
+class CheckedRule(NamedTuple):
+    """A rule after the check pass: its condition (None: always) and its value."""
+
+    when: CheckedExpr | None
+    value: CheckedExpr | LiteralValue | None
+
+
+@dataclass(frozen=True)
+class VariablePlan:
+    """How the code decides one variable (the plan pass).
+
+    `shape`: "none" (no rule: the output's default, else a policy defect at run
+    time), "single" (one unconditional rule: an assignment), "chain" (proven
+    exclusive: an if/elif in `rules` order that stops at the first rule that
+    applies), or "checked" (every condition evaluated, a conflict caught).
+    """
+
+    name: str
+    shape: str
+    rules: tuple[int, ...]
+    guarded: bool        # may meet an undetermined value: its rules run inside try
+    reads_unknown: bool  # may hand on another variable's value unchanged: re-checked for Unknown
+
+
+@dataclass(frozen=True)
 class _EveryValue:
     """All values a parameter takes at any level and date: what the exclusivity proof must cover."""
 
@@ -114,11 +158,11 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
                                 f"the rule sets an unknown variable {rule.sets!r}",
                                 "可设置：" + "、".join(list(_OUTPUT_KINDS) + list(layered.variables)), None))
 
-    checked: list[tuple[CheckedExpr | None, CheckedExpr | Any]] = []
+    checked: list[CheckedRule] = []
     for rule in rules:
         when = _check_expr(rule.when, env, Type(BOOL), problems) if rule.when is not None else None
         value = _check_value(rule, env, variables[rule.sets], problems, when.node if when is not None else None)
-        checked.append((when, value))
+        checked.append(CheckedRule(when, value))
     floors = tuple(f for f in layered.floors if f.for_kind == kind)
     checked_floors = []
     for floor in floors:
@@ -133,7 +177,8 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
         return None
     every_value = {name: _EveryValue(tuple(v for d in definitions for v in d.values))
                    for name, definitions in layered.inherited_parameters.items()}
-    source, pool, line_rules, fire_order = _generate(kind, rules, checked, order, outputs, inputs, every_value, checked_floors)
+    plans = [_plan(name, rules, checked, every_value) for name in order]
+    source, pool, line_rules, fire_order = _generate(kind, rules, checked, plans, outputs, inputs, checked_floors)
     try:
         code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:  # beyond Python's own limits despite ours
@@ -146,9 +191,10 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
         frozenset().union(*(c.params_used for c in pair if isinstance(c, CheckedExpr))) for pair in checked
     )
     reads_benefit = tuple(any(isinstance(c, CheckedExpr) and _reads_benefit(c) for c in pair) for pair in checked)
-    return Program(kind, layered.policy.id, tuple(rules), params_used, tuple(order), tuple(inputs), source,
-                   _link(code, constants, tuple(rules), line_rules), line_rules, reads_benefit, fire_order, code, constants,
-                   floors, tuple(frozenset(holds.variables_used) for _, holds in checked_floors))
+    return Program(kind=kind, policy_id=layered.policy.id, rules=tuple(rules), rule_params=params_used, variables=tuple(order),
+                   input_paths=tuple(inputs), source=source, function=_link(code, constants, tuple(rules), line_rules),
+                   line_rules=line_rules, rule_reads_benefit=reads_benefit, fire_order=fire_order, code=code, constants=constants,
+                   floors=floors, floor_reads=tuple(frozenset(holds.variables_used) for _, holds in checked_floors))
 
 
 MAX_RULES_PER_VARIABLE = 200
@@ -191,7 +237,7 @@ def _check_expr(expr: ExpressionText, env: Environment, expected: Type, problems
 def _check_value(rule: Rule, env: Environment, target: Type, problems: list[Diagnostic], assume=None):
     value = rule.value
     if not value.is_literal and target.enum is not None and value.text.strip() in target.enum:
-        return ("literal", value.text.strip())  # an enum word written bare: `value: emergency`
+        return LiteralValue(value.text.strip())  # an enum word written bare: `value: emergency`
     if not value.is_literal:
         return _check_expr(value, env, target, problems, assume)
     literal = value.literal
@@ -206,7 +252,7 @@ def _check_value(rule: Rule, env: Environment, target: Type, problems: list[Diag
         problems.append(_at(value.position, "wrong-type", f"取值 {literal!r} 不适合变量 {rule.sets}（{target.zh()}）{allowed}",
                             f"value {literal!r} does not fit variable {rule.sets} ({target.en()})"))
         return None
-    return ("literal", literal)
+    return LiteralValue(literal)
 
 
 def _reads_benefit(c: CheckedExpr) -> bool:
@@ -256,120 +302,151 @@ def _order(rules, checked, variables, outputs, layered, problems) -> list[str] |
     return order
 
 
-def _generate(kind, rules, checked, order, outputs, inputs, params, floors=()):
-    """Write the policy's function. Per variable: each rule's condition, then
-    the Catala-style choice. Cheap shapes get cheap code: a variable set by one
-    unconditional rule is a plain assignment, the first candidate cannot
-    conflict with an earlier one, and literal values are compared directly.
+def _plan(name: str, rules, checked, params) -> VariablePlan:
+    """The plan pass for one variable: its shape, and whether it may meet or hand on an undetermined value."""
+    indices = [i for i, rule in enumerate(rules) if rule.sets == name]
+    ids = {rule.id: i for i, rule in enumerate(rules)}
+    unconditional = {i for i in indices if rules[i].when is None and rules[i].effective_from is None and rules[i].effective_until is None}
+    chain = None
+    if indices:
+        whens = [c.when.node if c.when is not None else None for c in checked]
+        chain = chain_order(indices, rules, whens, _exceptions(indices, rules, ids), params)
+    if not indices:
+        shape, order = "none", ()
+    elif len(indices) == 1 and indices[0] in unconditional:
+        shape, order = "single", tuple(indices)
+    elif chain is not None:
+        shape, order = "chain", tuple(chain)
+    else:
+        shape, order = "checked", tuple(indices)
+    guarded = name == "benefit_care" or any(  # only what reads a parameter, a variable or the table can be undetermined
+        isinstance(c, CheckedExpr) and any(ref.kind in ("param", "var", "benefit") for ref in c.refs.values())
+        for i in indices for c in checked[i])
+    reads_unknown = any(_may_pass_unknown(checked[i].value) for i in indices)
+    return VariablePlan(name, shape, order, guarded, reads_unknown)
 
-    Each variable's rules run inside `try`: reading a parameter with no value
-    in force, a missing benefit table, or an undetermined variable raises
-    `Undetermined`, and the variable becomes an `Unknown` (its fired bits are
-    cleared and it is noted in `u`, returned as "@undetermined"). Which rule
-    met the gap depends on the order conditions are evaluated (chains stop
-    early), so it stays out of the answer: "@touched" keeps it for the
-    static checks, which count such a rule as taking effect.
+
+class CodeWriter:
+    """Lines of the generated function, at an indent, with the map from generated line to rule index."""
+
+    def __init__(self, header: list[str]):
+        self.lines = list(header)
+        self.line_rules: dict[int, int] = {}
+        self.indent = "    "
+
+    def emit(self, text: str, rule_index: int | None = None) -> None:
+        self.lines.append(self.indent + text)
+        if rule_index is not None:
+            self.line_rules[len(self.lines)] = rule_index
+
+
+def _generate(kind, rules, checked, plans, outputs, inputs, floors=()):
+    """The emit pass: write the policy's function from the variables' plans.
+
+    Per variable, Catala-style: each rule's condition, then the choice.
+    Cheap shapes get cheap code: a variable set by one unconditional rule is a
+    plain assignment, the first candidate cannot conflict with an earlier one,
+    and literal values are compared directly.
+
+    Each variable's rules run inside `try` (when the plan says it may meet an
+    undetermined value): reading a parameter with no value in force, a
+    missing benefit table, or an undetermined variable raises `Undetermined`,
+    and the variable becomes an `Unknown` (its fired bits are cleared and it
+    is noted in `u`, returned as "@undetermined"). Which rule met the gap
+    depends on the order conditions are evaluated (chains stop early), so it
+    stays out of the answer: "@touched" keeps it for the static checks, which
+    count such a rule as taking effect.
     """
     pool = ConstantPool()
-    lines = ["def evaluate(d, p, B, on):", "    m = 0", "    t = 0", "    u = None"]
+    out = CodeWriter(["def evaluate(d, p, B, on):", "    m = 0", "    t = 0", "    u = None"])
     fire_order: list[int] = []  # rule indices in the order the code can fire them
-    line_rules: dict[int, int] = {}
-    by_variable: dict[str, list[int]] = {}
-    for index, rule in enumerate(rules):
-        by_variable.setdefault(rule.sets, []).append(index)
     ids = {rule.id: i for i, rule in enumerate(rules)}
-    whens = [pair[0].node if pair[0] is not None else None for pair in checked]
     read = {ref.name for pair in checked for c in pair if isinstance(c, CheckedExpr)
             for ref in c.refs.values() if ref.kind == "input"}
     for path in inputs:  # each input the rules read, once, in the contract's order
         if path in read:
-            lines.append(f"    {input_name(path)} = d[{path!r}]")
-
-    indent = "    "
-
-    def emit(text: str, rule_index: int | None = None) -> None:
-        lines.append(indent + text)
-        if rule_index is not None:
-            line_rules[len(lines)] = rule_index
-
-    for name in order:
-        local = variable_name(name)
-        indices = by_variable.get(name, [])
-        emit("# " + name.encode("unicode_escape").decode("ascii"))  # a name can never end the comment
-        output = outputs.get(name)
-        fallback = (f"{local} = {_literal_code(output.default, pool)}" if output is not None and output.has_default
-                    else f"missing({name!r})")
-        conditions = {i: _condition_code(rules[i], checked[i][0], pool) for i in indices}
-        exceptions = _exceptions(indices, rules, ids)
-        chain = chain_order(indices, rules, whens, exceptions, params) if indices else None
-        reads_unknown = any(_may_pass_unknown(checked[i][1]) for i in indices)
-        guarded = name == "benefit_care" or any(  # only what reads a parameter, a variable or the table can be undetermined
-            isinstance(c, CheckedExpr) and any(ref.kind in ("param", "var", "benefit") for ref in c.refs.values())
-            for i in indices for c in checked[i])
-        if guarded:
-            emit("try:")
-            indent = "        "
-        if len(indices) == 1 and conditions[indices[0]] is None:
-            i = indices[0]
-            emit(f"{local} = {_value_code(checked[i][1], pool)}; m |= 1 << {i}", i)
-            fire_order.append(i)
-        elif not indices:
-            emit(fallback)
-        elif chain is not None:  # proven: at most one rule applies, so the first that does decides
-            for position, i in enumerate(chain):
-                if conditions[i] is None:  # overridden by all before it: it applies when none of them does
-                    emit("else:" if position else "if True:", i)
-                else:
-                    emit(f"{'elif' if position else 'if'} {conditions[i]}:", i)
-                emit(f"    {local} = {_value_code(checked[i][1], pool)}; m |= 1 << {i}", i)
-                fire_order.append(i)
-                if conditions[i] is None:
-                    break
-            else:
-                emit(f"else: {fallback}")
-        else:
-            for text, rule_index in _condition_lines(indices, rules, checked, conditions, pool):
-                emit(text, rule_index)
-            emit("w = -1")
-            for position, i in enumerate(indices):
-                tests = [] if conditions[i] is None else [f"c{i}"]
-                blockers = [f"c{j}" if conditions[j] is not None else "True" for j in sorted(exceptions[i])]
-                if blockers:
-                    tests.append(f"not ({' or '.join(blockers)})")
-                emit(f"if {' and '.join(tests) or 'True'}:", i)
-                value = _value_code(checked[i][1], pool)
-                if position == 0:
-                    emit(f"    {local} = {value}; w = {i}; m |= 1 << {i}", i)
-                else:
-                    emit(f"    x = {value}", i)
-                    emit(f"    if w >= 0 and x != {local}: conflict({name!r}, w, {i}, {local}, x)", i)
-                    emit(f"    {local} = x; w = {i}; m |= 1 << {i}", i)
-                fire_order.append(i)
-            emit(f"if w < 0: {fallback}")
-        if reads_unknown:  # a value passed on unchanged (`value: other_variable`, coalesce, latest) may be an Unknown
-            emit(f"if {local}.__class__ is U: raise {local}.error()")
-        if name == "benefit_care" and kind == CLAIM:
-            emit(f"b = B(d, {local})")
-        if guarded:
-            indent = "    "
-            mask = sum(1 << i for i in indices)
-            emit("except Undetermined as e:")  # no rule of it fired; which one met the gap goes to `t`, for the static checks
-            emit(f"    {local} = U(e.cause, {name!r}); m &= {~mask}; t |= culprit(e, {mask})")
-            emit(f"    u = {{}} if u is None else u; u[{name!r}] = (e.cause, e.via)")
-            if name == "benefit_care" and kind == CLAIM:
-                emit("    b = UR(e.cause)")
+            out.lines.append(f"    {input_name(path)} = d[{path!r}]")
+    for plan in plans:
+        _emit_variable(out, plan, kind, rules, checked, outputs, ids, pool, fire_order)
+    emit = out.emit
     emit("f = 0")  # floors: a floor that cannot be checked (undetermined) is not reported as broken
     for k, (when, holds) in enumerate(floors):
         test = f"not {to_python(holds, pool)}" if when is None else f"{to_python(when, pool)} and not {to_python(holds, pool)}"
         emit("try:")
         emit(f"    if {test}: f |= {1 << k}")
         emit("except Undetermined: pass")
-    returned = ", ".join(f"{name!r}: {variable_name(name)}" for name in order)
-    if kind == CLAIM and "benefit_care" in order:
+    returned = ", ".join(f"{plan.name!r}: {variable_name(plan.name)}" for plan in plans)
+    if kind == CLAIM and any(plan.name == "benefit_care" for plan in plans):
         returned += ", '@benefit': b"
     emit(f"return {{{returned}, '@fired': m, '@undetermined': u, '@floors': f, '@touched': t}}")
-    source = "\n".join(lines) + "\n"
-    return source, pool, line_rules, tuple(fire_order)
+    source = "\n".join(out.lines) + "\n"
+    return source, pool, out.line_rules, tuple(fire_order)
+
+
+def _emit_variable(out: CodeWriter, plan: VariablePlan, kind, rules, checked, outputs, ids, pool: ConstantPool,
+                   fire_order: list[int]) -> None:
+    """One variable's code, as its plan says (the order of constants in `pool` is the order they are met here)."""
+    name, emit = plan.name, out.emit
+    local = variable_name(name)
+    indices = [i for i, rule in enumerate(rules) if rule.sets == name]
+    emit("# " + name.encode("unicode_escape").decode("ascii"))  # a name can never end the comment
+    output = outputs.get(name)
+    fallback = (f"{local} = {_literal_code(output.default, pool)}" if output is not None and output.has_default
+                else f"missing({name!r})")
+    conditions = {i: _condition_code(rules[i], checked[i].when, pool) for i in indices}
+    if plan.guarded:
+        emit("try:")
+        out.indent = "        "
+    if plan.shape == "single":
+        i = plan.rules[0]
+        emit(f"{local} = {_value_code(checked[i].value, pool)}; m |= 1 << {i}", i)
+        fire_order.append(i)
+    elif plan.shape == "none":
+        emit(fallback)
+    elif plan.shape == "chain":  # proven: at most one rule applies, so the first that does decides
+        for position, i in enumerate(plan.rules):
+            if conditions[i] is None:  # overridden by all before it: it applies when none of them does
+                emit("else:" if position else "if True:", i)
+            else:
+                emit(f"{'elif' if position else 'if'} {conditions[i]}:", i)
+            emit(f"    {local} = {_value_code(checked[i].value, pool)}; m |= 1 << {i}", i)
+            fire_order.append(i)
+            if conditions[i] is None:
+                break
+        else:
+            emit(f"else: {fallback}")
+    else:  # checked: every condition evaluated; two rules that apply and disagree are a conflict
+        exceptions = _exceptions(indices, rules, ids)
+        for text, rule_index in _condition_lines(indices, rules, checked, conditions, pool):
+            emit(text, rule_index)
+        emit("w = -1")
+        for position, i in enumerate(indices):
+            tests = [] if conditions[i] is None else [f"c{i}"]
+            blockers = [f"c{j}" if conditions[j] is not None else "True" for j in sorted(exceptions[i])]
+            if blockers:
+                tests.append(f"not ({' or '.join(blockers)})")
+            emit(f"if {' and '.join(tests) or 'True'}:", i)
+            value = _value_code(checked[i].value, pool)
+            if position == 0:
+                emit(f"    {local} = {value}; w = {i}; m |= 1 << {i}", i)
+            else:
+                emit(f"    x = {value}", i)
+                emit(f"    if w >= 0 and x != {local}: conflict({name!r}, w, {i}, {local}, x)", i)
+                emit(f"    {local} = x; w = {i}; m |= 1 << {i}", i)
+            fire_order.append(i)
+        emit(f"if w < 0: {fallback}")
+    if plan.reads_unknown:  # a value passed on unchanged (`value: other_variable`, coalesce, latest) may be an Unknown
+        emit(f"if {local}.__class__ is U: raise {local}.error()")
+    if name == "benefit_care" and kind == CLAIM:
+        emit(f"b = B(d, {local})")
+    if plan.guarded:
+        out.indent = "    "
+        mask = sum(1 << i for i in indices)
+        emit("except Undetermined as e:")  # no rule of it fired; which one met the gap goes to `t`, for the static checks
+        emit(f"    {local} = U(e.cause, {name!r}); m &= {~mask}; t |= culprit(e, {mask})")
+        emit(f"    u = {{}} if u is None else u; u[{name!r}] = (e.cause, e.via)")
+        if name == "benefit_care" and kind == CLAIM:
+            emit("    b = UR(e.cause)")
 
 
 def _may_pass_unknown(value) -> bool:
@@ -453,8 +530,8 @@ def _exceptions(indices: list[int], rules, ids) -> dict[int, set[int]]:
 
 
 def _value_code(value, pool: ConstantPool) -> str:
-    if isinstance(value, tuple) and value and value[0] == "literal":
-        return _literal_code(value[1], pool)
+    if isinstance(value, LiteralValue):
+        return _literal_code(value.value, pool)
     return to_python(value, pool)
 
 
