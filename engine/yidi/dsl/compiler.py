@@ -78,7 +78,6 @@ def _escape(match: re.Match) -> str:
     return "_D_" if char == "." else f"_X{ord(char):x}_"
 
 
-_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 
 
@@ -130,7 +129,7 @@ class _Emitter:
             special = function.emit(node.args, args, self.constants.name)
             if special is not None:
                 return special
-        if function.inline is not None and (function.inline_args_once or all(_SIMPLE.fullmatch(a) for a in args)):
+        if function.inline is not None:  # each argument once in the template: nothing is evaluated twice
             return function.inline.format(*args)
         return f"f_{node.function}({', '.join(args)})"
 

@@ -41,9 +41,7 @@ class Function:
     words: Callable[..., str] | None = None
     """Chinese for a call, over the rendered arguments (docs site); None or a TypeError: the renderer shows the code."""
     inline: str | None = None
-    """Python written in place of the call (`{0}`, `{1}`: the arguments); must equal `run` (tests/test_dsl.py)."""
-    inline_args_once: bool = True
-    """Each argument appears once in `inline`; if not, only plain names and constants are put in (nothing evaluated twice)."""
+    """Python written in place of the call (`{0}`, `{1}`: the arguments, each used once); must equal `run` (tests/test_dsl.py)."""
     passes_argument: bool = False
     """May return one of its arguments untouched — an undetermined value then passes through without raising."""
     implies: tuple[str, ...] = ()
@@ -225,13 +223,11 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in [
     Function("round", "round(数字, 小数位数) → 数字", "四舍五入（ROUND_HALF_UP）到指定小数位；小数位数直接写 0 到 10 的整数，如 `round(x, 2)`",
              _fixed((_N, _N), _N), _round, words=lambda x, n: f"{x}四舍五入到{n}位小数", emit=_emit_round),
     Function("coalesce", "coalesce(可空值, 备用值)", "前者为空时取后者", _check_coalesce,
-             lambda a, b: b if a is None else a, words=lambda a, b: f"{a}（为空时取{b}）",
-             inline="({1} if {0} is None else {0})", inline_args_once=False, passes_argument=True),
+             lambda a, b: b if a is None else a, words=lambda a, b: f"{a}（为空时取{b}）", passes_argument=True),
     Function("province_of", "province_of(区划) → 区划", "所属省级区划代码（前两位加 0000）",
              _fixed((_S,), _S), province_of, words=lambda r: f"{r}所属省份", inline="({0}[:2] + '0000')"),
     Function("city_of", "city_of(区划) → 区划", "所属地市级区划代码（省级代码不变）",
              _fixed((_S,), _S), city_of, words=lambda r: f"{r}所属地市",
-             inline="({0} if {0}.endswith('0000') else {0}[:4] + '00')", inline_args_once=False,
              # equal cities share their first two digits: city_of keeps a code's first four digits or the whole province code
              equal_results_imply=("same_province",)),
     Function("same_province", "same_province(区划, 区划) → 布尔值", "两个区划是否同省（前两位相同）",

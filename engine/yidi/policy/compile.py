@@ -46,7 +46,7 @@ from .assemble import LayeredPolicy, rules_in_force
 from .decision_model import BENEFIT_COLUMNS, CLAIM, OUTPUTS, input_types, outputs_for
 
 _OUTPUT_KINDS = {o.name: o.kind for o in OUTPUTS}
-from .exclusive import chain_order, conjuncts
+from .exclusive import chain_order
 from .model import ExpressionText, Rule
 
 
@@ -417,8 +417,9 @@ def _emit_variable(out: CodeWriter, plan: VariablePlan, kind, rules, checked, ou
             emit(f"else: {fallback}")
     else:  # checked: every condition evaluated; two rules that apply and disagree are a conflict
         exceptions = _exceptions(indices, rules, ids)
-        for text, rule_index in _condition_lines(indices, rules, checked, conditions, pool):
-            emit(text, rule_index)
+        for i in indices:
+            if conditions[i] is not None:
+                emit(f"c{i} = {conditions[i]}", i)
         emit("w = -1")
         for position, i in enumerate(indices):
             tests = [] if conditions[i] is None else [f"c{i}"]
@@ -452,45 +453,6 @@ def _emit_variable(out: CodeWriter, plan: VariablePlan, kind, rules, checked, ou
 def _may_pass_unknown(value) -> bool:
     """Can this rule value hand on another variable's value unchanged (so an Unknown without raising)?"""
     return isinstance(value, CheckedExpr) and may_be_unknown(value.refs, value.node)
-
-
-def _condition_lines(indices, rules, checked, conditions, pool: ConstantPool) -> list[tuple[str, int]]:
-    """`c<i> = …` for each conditional rule of a variable, sharing the test most of them begin with.
-
-    When three or more conditions begin with the same test (or its negation),
-    e.g. `scope != "local" and …`, it is evaluated once and the conditions
-    split into its two branches; a condition that does not begin with it is
-    written out whole. Only a *first* test is shared, so every part is still
-    evaluated in the order written, after what guards it (`filing != null and filing.type …`).
-    """
-    firsts: dict[int, tuple[bool, Any, list]] = {}
-    for i in indices:
-        when = checked[i][0]
-        if conditions[i] is None or when is None or rules[i].effective_from or rules[i].effective_until:
-            continue
-        parts = conjuncts(when.node)
-        if len(parts) > 1:
-            firsts[i] = (parts[0][0], parts[0][1], parts[1:])
-    counts = collections.Counter(node for _, node, _ in firsts.values())
-    shared, count = counts.most_common(1)[0] if counts else (None, 0)
-    if count < 3:
-        return [(f"c{i} = {conditions[i]}", i) for i in indices if conditions[i] is not None]
-
-    def code(positive: bool, node, when) -> str:
-        text = to_python(when, pool, node)
-        return text if positive else f"(not {text})"
-
-    split = [i for i in indices if i in firsts and firsts[i][1] == shared]
-    out = [(f"c{i} = {conditions[i]}", i) for i in indices if conditions[i] is not None and i not in split]
-    out.append((f"if {to_python(checked[split[0]][0], pool, shared)}:", split[0]))
-    for holds in (True, False):
-        if not holds:
-            out.append(("else:", split[0]))
-        for i in split:
-            positive, _, rest = firsts[i]
-            value = " and ".join(code(p, n, checked[i][0]) for p, n in rest) if positive == holds else "False"
-            out.append((f"    c{i} = {value}", i))
-    return out
 
 
 def _condition_code(rule: Rule, when, pool: ConstantPool) -> str | None:
