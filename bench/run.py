@@ -155,7 +155,7 @@ def cli_start(repeats: int) -> dict:
 PEERS = [  # (b): (label, module under bench/peers, prepare() arguments, distribution)
     ("zen-engine: JDM, facts + 7 decision tables", "zen_jdm", {"variant": "tables"}, "zen-engine"),
     ("zen-engine: JDM, one expression node", "zen_jdm", {"variant": "expressions"}, "zen-engine"),
-    ("simpleeval: 32 pre-parsed expressions over Decimal", "simpleeval_exprs", {}, "simpleeval"),
+    ("simpleeval: 39 pre-parsed expressions over Decimal", "simpleeval_exprs", {}, "simpleeval"),
     ("JsonLogic (panzi-json-logic): standard, float numbers", "jsonlogic_rules", {"numbers": "float"}, "panzi-json-logic"),
     ("JsonLogic (panzi-json-logic): + decimal arithmetic ops", "jsonlogic_rules", {"numbers": "decimal"}, "panzi-json-logic"),
 ]
@@ -164,15 +164,23 @@ MONEY_FIELDS = ("reduction_pp", "ratio", "in_scope", "deductible", "fund", "pers
 
 
 def _money(answer: dict, field: str):
-    return answer[field] if field in ("reduction_pp", "ratio") else answer["amounts"][field]
+    if field in ("reduction_pp", "ratio"):
+        return answer[field]
+    return None if answer["amounts"] is None else answer["amounts"][field]
+
+
+def _shape(amounts):
+    """`amounts` is null as a whole when the decision leaves it undetermined, else an object with its keys."""
+    return None if amounts is None else amounts.keys()
 
 
 def compare(answers: list, references: list) -> dict:
-    """Non-money fields must be identical; money fields are counted, not hidden, when they differ."""
+    """Non-money fields must be identical, and so must whether `amounts` is decided at all (null vs an
+    object is a different decision, not a rounding); money fields are counted, not hidden, when they differ."""
     other = money_claims = money_fields = null_vs_value = cent_or_more = 0
     worst = None
     for mine, theirs in zip(answers, references):
-        if (mine.keys() != theirs.keys() or mine["amounts"].keys() != theirs["amounts"].keys()
+        if (mine.keys() != theirs.keys() or _shape(mine["amounts"]) != _shape(theirs["amounts"])
                 or any(mine[k] != theirs[k] for k in EXACT_FIELDS)):
             other += 1
             continue

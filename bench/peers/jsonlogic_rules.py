@@ -15,8 +15,16 @@ rules are kept as a Python literal for the comments and go through their JSON te
 
 Input: the flat document becomes the nested JSON document (`insured`, `filing`, `visit`,
 `costs`), dates as day numbers (`date.toordinal()`), so comparisons and the newborn's age
-in days are plain JsonLogic arithmetic; money as JSON numbers. The conversion is counted
-in the measured time.
+in days are plain JsonLogic arithmetic; money as JSON numbers. Henan's in-force date
+(2025-01-01) is written into the rules as a day number too (`IN_FORCE`). The conversion is
+counted in the measured time.
+
+Partial decisions follow the hand-written function: with no benefit table row (not
+inpatient, a row missing, or paid from the personal account) `amounts` is null as a whole;
+a claim filed for another place, settled under the pooling region's own rules, has a null
+`reduction`, so `ratio`, `fund` and `personal` are null while `deductible` is decided.
+JsonLogic cannot build an object, so the rule `amounts_decided` says whether there are
+amounts, and `decide()` puts the four amounts in an object or returns null accordingly.
 
 Custom operations (JsonLogic has no date arithmetic and no string suffix test):
 - `add_months(day, n)`: the same day n calendar months on, clamped to the end of a
@@ -31,7 +39,7 @@ with standard operations (`x*100 + 0.5`, minus its `% 1`, over 100). With
 and comes back as floats, turned into `Decimal(repr(x))`: the amounts are not those of
 exact arithmetic, and bench/run.py counts how many differ and by how much.
 With `prepare(numbers="decimal")` the rules' JSON is read with `parse_float=Decimal`,
-money is passed as `Decimal`, and six more custom operations replace the arithmetic ones
+money is passed as `Decimal`, and seven more custom operations replace the arithmetic ones
 (`+ - * / % min max`, the same operators on Python numbers without the float
 conversion): the answers are then exact. Comparisons are left standard (they compare
 through float, which cannot misorder two-decimal amounts against the 30,000 threshold).
@@ -51,6 +59,8 @@ LONG_TERM = ["retiree_relocated", "long_term_resident", "stationed_worker"]
 TEMPORARY = ["referral", "emergency", "other_temporary"]
 CHRONIC = ["hypertension", "diabetes", "cancer_outpatient_therapy", "uremia_dialysis", "organ_transplant_antirejection",
            "copd", "rheumatoid_arthritis", "coronary_heart_disease", "viral_hepatitis", "ankylosing_spondylitis"]
+THIRD_PARTY = ["third_party", "third_party_unpaid"]
+IN_FORCE = datetime.date(2025, 1, 1).toordinal()  # Henan's in-force date, a day number like the input's dates
 
 
 def V(path: str) -> dict:
@@ -111,26 +121,43 @@ STEPS = [
     ("special", {"or": [V("newborn"), V("visit.psychiatric_certificate")]}),
     ("filed", {"in": [V("status"), ["valid", "retroactive"]]}),
     ("unfiled_or_lapsed", {"in": [V("status"), ["absent", "expired"]]}),
+    # the precedence of policies/national (header) and henan 二（二）: long-term, special cases, emergency, ...;
+    # a filed other_temporary visit is still an emergency or a referral when the visit is one
     ("treatment", {"if": [NOT(V("away")), "local",
                           {"and": [V("filed"), {"in": [V("filing.type"), LONG_TERM]}]}, "long_term",
-                          {"or": [eq(V("status"), "deemed"), {"and": [V("filed"), eq(V("filing.type"), "emergency")]},
-                                  V("special")]}, "emergency",
+                          V("special"), "emergency",
+                          {"or": [eq(V("status"), "deemed"), {"and": [V("filed"), eq(V("filing.type"), "emergency")]}]},
+                          "emergency",
                           {"and": [V("filed"), eq(V("filing.type"), "referral")]}, "referral",
-                          {"and": [V("filed"), eq(V("filing.type"), "other_temporary")]}, "other_temporary",
+                          {"and": [V("filed"), eq(V("filing.type"), "other_temporary")]},
+                          {"if": [V("visit.emergency"), "emergency", V("visit.referral"), "referral", "other_temporary"]},
                           {"and": [V("visit.referral"), NOT(V("visit.emergency"))]}, "referral",
                           "unfiled"]}),
-    ("unsupplemented", {"and": [V("has_filing"), {"in": [V("filing.type"), LONG_TERM]},
-                                eq(V("filing.basis"), "commitment"),
-                                {"or": [eq(V("filing.supplemented_on"), None), {">": [V("filing.supplemented_on"), ADM]}]}]}),
-    ("reduction", {"if": [{"and": [eq(V("scope"), "local"), eq(V("status"), "valid"), V("unsupplemented")]}, 20,
+    ("commitment", {"and": [V("has_filing"), {"in": [V("filing.type"), LONG_TERM]}, eq(V("filing.basis"), "commitment")]}),
+    # henan 二（一）: judged at settlement (supplemented during the stay counts)
+    ("unsupplemented", {"and": [V("commitment"), {"or": [eq(V("filing.supplemented_on"), None),
+                                                         {">": [V("filing.supplemented_on"), V("visit.settled_on")]}]}]}),
+    ("supplemented_during_stay", {"and": [V("commitment"), ne(V("filing.supplemented_on"), None),
+                                          {"<": [ADM, V("filing.supplemented_on")]},
+                                          {"<=": [V("filing.supplemented_on"), V("visit.settled_on")]}]}),
+    ("home_commitment", {"and": [eq(V("scope"), "local"), eq(V("status"), "valid"), V("unsupplemented")]}),
+    # 附件1 温馨提示二: filed for another place, so the pooling region's own rules apply (no Henan reduction)
+    ("outside_place", {"and": [V("away"), V("has_filing"), NOT(V("matches")), eq(V("status"), "absent"),
+                               {"in": [V("treatment"), ["unfiled", "referral"]]}]}),
+    ("reduction", {"if": [V("home_commitment"),  # 五（二）: filings made before Henan's rules were in force are not cut
+                          {"if": [{">=": [{"or": [V("filing.filed_on"), V("filing.start_date")]}, IN_FORCE]}, 20, 0]},
+                          V("outside_place"), None,
                           {"in": [V("treatment"), ["local", "long_term"]]}, 0,
                           {"in": [V("treatment"), ["referral", "emergency"]]}, 10,
                           20]}),
     ("death", {"and": [V("away"), V("visit.died_after_emergency"), V("visit.emergency"), eq(V("visit.kind"), "outpatient")]}),
     ("chronic_manual", {"and": [V("away"), eq(V("visit.kind"), "chronic_outpatient"),
                                 NOT({"in": [V("visit.chronic_disease"), CHRONIC]})]}),
+    ("special_unfiled", {"and": [V("away"), eq(V("treatment"), "emergency"), V("unfiled_or_lapsed"), V("special")]}),
     ("route", {"if": [eq(V("visit.trauma"), "third_party"), "none",
+                      eq(V("visit.trauma"), "third_party_unpaid"), "manual",
                       {"or": [{"and": [V("away"), V("unfiled_or_lapsed"), {"in": [V("treatment"), ["unfiled", "referral"]]}]},
+                              V("special_unfiled"),
                               {"and": [V("away"), NOT(V("visit.networked"))]},
                               V("visit.self_paid"), V("visit.system_failure"),
                               {"and": [eq(V("status"), "retroactive"), {">": [V("filing.filed_on"), V("visit.discharge_date")]}]},
@@ -138,7 +165,8 @@ STEPS = [
                       "direct"]}),
     ("catalog", {"if": [eq(V("route"), "direct"), "treatment_place", eq(V("route"), "manual"), "insured_place", None]}),
     ("care", {"if": [V("death"), "inpatient", V("visit.kind")]}),
-    ("row", {"if": [ne(V("care"), "inpatient"), None,  # [deductible, ratio, cap], the illustrative Henan table
+    ("row", {"if": [{"or": [ne(V("care"), "inpatient"), eq(V("visit.payment_source"), "personal_account")]}, None,
+                    # [deductible, ratio, cap], the illustrative Henan table
                     {"and": [eq(V("insured.scheme"), "employee"), eq(V("visit.hospital_level"), 1)]}, [300, 0.90, 400000],
                     {"and": [eq(V("insured.scheme"), "employee"), eq(V("visit.hospital_level"), 2)]}, [600, 0.88, 400000],
                     {"and": [eq(V("insured.scheme"), "employee"), eq(V("visit.hospital_level"), 3)]}, [900, 0.85, 400000],
@@ -146,29 +174,38 @@ STEPS = [
                     {"and": [eq(V("insured.scheme"), "resident"), eq(V("visit.hospital_level"), 2)]}, [500, 0.75, 300000],
                     {"and": [eq(V("insured.scheme"), "resident"), eq(V("visit.hospital_level"), 3)]}, [1000, 0.65, 300000],
                     None]}),
-    ("ratio", {"if": [eq(V("route"), "none"), 0, eq(V("row"), None), None,
+    ("ratio", {"if": [eq(V("route"), "none"), 0, {"or": [eq(V("row"), None), eq(V("reduction"), None)]}, None,
                       {"max": [{"-": [V("row.1"), {"/": [V("reduction"), 100]}]}, 0]}]}),
     ("deductible", {"if": [{"or": [eq(V("route"), "none"), eq(V("row"), None)]}, None,
                            {"min": [V("row.0"), V("costs.in_scope")]}]}),
-    ("cents", {"if": [{"and": [ne(V("route"), "none"), ne(V("row"), None)]},  # fund in cents, + 0.5 to round half-up
+    ("cents", {"if": [{"and": [ne(V("route"), "none"), ne(V("ratio"), None)]},  # fund in cents, + 0.5 to round half-up
                       {"+": [{"*": [{"-": [V("costs.in_scope"), V("deductible")]}, V("ratio"), 100]}, 0.5]}, None]}),
-    ("fund", {"if": [eq(V("route"), "none"), 0, eq(V("row"), None), None,
+    ("fund", {"if": [eq(V("route"), "none"), 0, eq(V("ratio"), None), None,
                      {"min": [{"/": [{"-": [V("cents"), {"%": [V("cents"), 1]}]}, 100]}, V("row.2")]}]}),
     ("personal", {"if": [eq(V("fund"), None), None, {"-": [V("costs.total"), V("fund")]}]}),
+    # JsonLogic builds no objects: this says whether `amounts` is decided (no table row: left undetermined)
+    ("amounts_decided", {"or": [eq(V("route"), "none"), ne(V("row"), None)]}),
+    # third-party trauma always gets the flag, so no other clause needs to leave it out
     ("interpretation", {"or": [
-        eq(V("treatment"), "unfiled"),
+        {"in": [V("visit.trauma"), THIRD_PARTY]},
         {"and": [V("away"), V("has_filing"), NOT(V("matches")), NOT(V("visit.emergency"))]},
         {"and": [V("away"), V("unfiled_or_lapsed"), V("visit.referral"), NOT(V("visit.emergency")), NOT(V("special"))]},
+        {"and": [V("away"), V("unfiled_or_lapsed"), {"in": [V("treatment"), ["unfiled", "referral"]]}]},
+        V("visit.system_failure"),
         {"and": [V("away"), V("filed"), {"in": [V("filing.type"), LONG_TERM]}, V("special")]},
-        {"and": [V("away"), V("unfiled_or_lapsed"), {"in": [V("treatment"), ["unfiled", "referral"]]}, ne(V("route"), "none")]},
-        {"and": [V("visit.system_failure"), ne(V("route"), "none")]},
-        eq(V("route"), "none")]}),
+        V("special_unfiled"), V("supplemented_during_stay"), V("home_commitment"), V("death"),
+        {"and": [eq(V("scope"), "intra_province"), eq(V("visit.kind"), "chronic_outpatient")]},
+        {"and": [{"in": [V("treatment"), ["referral", "emergency", "other_temporary", "unfiled"]]}, NOT(V("outside_place"))]}]}),
+    # below the national floor (医保发〔2022〕22号 八) for a filing in another province
+    ("floor_conflict", {"and": [V("home_commitment"), {">": [V("reduction"), 10]},
+                                ne({"substr": [V("filing.region"), 0, 2]}, {"substr": [V("insured.region"), 0, 2]})]}),
     ("flags", {"merge": [
         {"if": [{"and": [V("away"), eq(V("care"), "inpatient"), {">=": [V("costs.total"), 30000]}]},
                 ["audit_referral_eligible"], []]},
         {"if": [V("chronic_manual"), ["chronic_not_direct"], []]},
         {"if": [{"and": [ne(V("route"), "none"), ne(V("row"), None)]}, ["benefit_table_illustrative"], []]},
-        {"if": [V("interpretation"), ["interpretation_applied"], []]}]}),
+        {"if": [V("interpretation"), ["interpretation_applied"], []]},
+        {"if": [V("floor_conflict"), ["floor_conflict"], []]}]}),
 ]
 
 
@@ -245,11 +282,12 @@ def convert(prepared: Prepared, d: dict) -> dict:
         "filing": filing,
         "visit": {"kind": d["visit.kind"], "region": d["visit.region"], "networked": d["visit.networked"],
                   "hospital_level": d["visit.hospital_level"], "admission_date": _day(d["visit.admission_date"]),
-                  "discharge_date": _day(d["visit.discharge_date"]), "emergency": d["visit.emergency"],
+                  "discharge_date": _day(d["visit.discharge_date"]), "settled_on": _day(d["visit.settled_on"]),
+                  "emergency": d["visit.emergency"],
                   "referral": d["visit.referral"], "psychiatric_certificate": d["visit.psychiatric_certificate"],
                   "chronic_disease": d["visit.chronic_disease"], "trauma": d["visit.trauma"],
                   "died_after_emergency": d["visit.died_after_emergency"], "self_paid": d["visit.self_paid"],
-                  "system_failure": d["visit.system_failure"]},
+                  "system_failure": d["visit.system_failure"], "payment_source": d["visit.payment_source"]},
         "costs": {"total": money(d["costs.total"]), "in_scope": money(d["costs.in_scope"])},
     }
 
@@ -277,6 +315,6 @@ def decide(prepared: Prepared, flat: dict) -> dict:
         "scope": doc["scope"], "route": doc["route"], "filing_status": doc["status"], "treatment": doc["treatment"],
         "catalog": doc["catalog"], "reduction_pp": _amount(doc["reduction"]), "ratio": _amount(doc["ratio"]),
         "amounts": {"in_scope": _amount(doc["costs"]["in_scope"]), "deductible": _amount(doc["deductible"]),
-                    "fund": _amount(doc["fund"]), "personal": _amount(doc["personal"])},
+                    "fund": _amount(doc["fund"]), "personal": _amount(doc["personal"])} if doc["amounts_decided"] else None,
         "flags": doc["flags"],
     }

@@ -131,6 +131,7 @@ class Explainer:
 
     def __init__(self, compiled: CompiledPolicy, kind: str, version: int, revision: str):
         program = compiled.program(kind, version)
+        self.program = program
         provenance = compiled.versions.provenance[version]
         self.version_start = compiled.versions.starts[version]
         self.settled = SETTLEMENT_DATE[kind]
@@ -161,6 +162,11 @@ class Explainer:
         self._by_fired: dict[int, _Implied] = {}
         self.build = answer_builder(kind)
         self.output_flags = output_flags(kind)
+        # The benefit_care rules, for the clause a missing table falls back on; and the undetermined entries
+        # already worded (the same few combinations recur: outpatient claims without an outpatient table, …).
+        self._benefit_care_rules = tuple((i, self.entries[i]["source"]) for i in self.fire_order
+                                         if self.sets[i] == "benefit_care")
+        self._worded: dict[tuple, list[dict[str, Any]]] = {}
 
     def policy(self) -> dict[str, Any]:
         """A fresh copy for each answer: callers may change what they receive without touching the next one."""
@@ -248,7 +254,23 @@ class Explainer:
     # ── what is left undetermined, and why (contract §2.1) ──────────────────
 
     def undetermined(self, d, values, how: str, found: Mapping[str, tuple[Cause, str | None]]) -> list[dict[str, Any]]:
-        """One entry per undetermined output, in the contract's order: the reason and the clause that leaves it open."""
+        """One entry per undetermined output, in the contract's order: the reason and the clause that leaves it open.
+
+        The wording depends on the causes, how the policy was chosen, the insured region (named when it has no
+        policy), the settlement date (named for parameters) and the benefit-care rule: memoised on those.
+        """
+        causes = tuple(found.items())
+        key = (causes, how, d["insured.region"] if how == "national" else None,
+               d[self.settled] if any(cause.kind == "parameter" for cause, _ in found.values()) else None,
+               self._source_of("benefit_care", values))
+        worded = self._worded.get(key)
+        if worded is None:
+            worded = self._word(d, values, how, found)
+            if len(self._worded) < _MEMO_LIMIT:
+                self._worded[key] = worded
+        return [dict(entry) for entry in worded]  # an answer shares nothing with the next
+
+    def _word(self, d, values, how: str, found: Mapping[str, tuple[Cause, str | None]]) -> list[dict[str, Any]]:
         entries = []
         for name in OUTPUT_TITLES:
             if name not in found:
@@ -321,11 +343,11 @@ class Explainer:
                 f"{name} has no value in force on {day} (its values lapsed or have a gap)", source)
 
     def _source_of(self, variable: str, values) -> str | None:
-        """The clause of the rule that set `variable` in this decision, if one did."""
+        """The clause of the rule that set benefit_care in this decision, if one did (the only variable asked for)."""
         fired = values["@fired"]
-        for i in self.fire_order:
-            if fired >> i & 1 and self.sets[i] == variable:
-                return self.entries[i]["source"]
+        for i, source in self._benefit_care_rules:
+            if fired >> i & 1:
+                return source
         return None
 
 

@@ -122,8 +122,7 @@ class Evaluator:
             d = self.flatten(normalize_document(raw))
         values, explainer, how = self._run(d)
         answer = explainer.decision(d, values, how, False) if d["kind"] == CLAIM else explainer.answer(d, values, how, False)
-        touched, ids = values["@touched"], explainer.ids
-        return answer, frozenset(ids[i] for i in range(len(ids)) if touched >> i & 1)
+        return answer, frozenset(explainer.ids[i] for i in explainer.program.rules_touched(values["@touched"]))
 
     def _route(self, region: str, kind: str) -> tuple:
         """Everything a document of `kind` from `region` needs, looked up once per (region, kind)."""

@@ -14,7 +14,7 @@ Passes, in order (`compile_policy`):
      from generated line to rule, as the body of a single generated function
      that `compile()` turns into bytecode once;
   5. link — the code bound to its runtime helpers (`_namespace`: conflict,
-     missing, culprit, the undetermined values of policy/undetermined.py).
+     missing, the undetermined values of policy/undetermined.py).
 
 A claim is then decided by one call: no tree is walked per claim.
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import functools
 import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +75,22 @@ class Program:
     constants: tuple = ()                      # values of K0, K1, …
     floors: tuple = ()                         # the floors checked ("@floors": bit k set if floor k is not met)
     floor_reads: tuple[frozenset[str], ...] = ()  # the variables each floor's `holds` reads (the rules to point at)
+
+    def rules_touched(self, touched) -> set[int]:
+        """The rules that met an undetermined value, from the offsets the code left in "@touched".
+
+        Computing a line number from an offset walks the line table, which is
+        slow in a function this size: that is done here, for the static checks,
+        never while deciding.
+        """
+        found: set[int] = set()
+        spans = _offset_lines(self.function.__code__)
+        while touched is not None:
+            offset, touched = touched
+            line = next((line for start, end, line in spans if start <= offset < end), None)
+            if line in self.line_rules:
+                found.add(self.line_rules[line])
+        return found
 
     def __reduce__(self):
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in ("function", "code")}
@@ -354,11 +371,12 @@ def _generate(kind, rules, checked, plans, outputs, inputs, floors=()):
     and the variable becomes an `Unknown` (its fired bits are cleared and it
     is noted in `u`, returned as "@undetermined"). Which rule met the gap
     depends on the order conditions are evaluated (chains stop early), so it
-    stays out of the answer: "@touched" keeps it for the static checks, which
-    count such a rule as taking effect.
+    stays out of the answer: "@touched" keeps the instruction offsets for the
+    static checks (`Program.rules_touched`), which count such a rule as taking
+    effect.
     """
     pool = ConstantPool()
-    out = CodeWriter(["def evaluate(d, p, B, on):", "    m = 0", "    t = 0", "    u = None"])
+    out = CodeWriter(["def evaluate(d, p, B, on):", "    m = 0", "    t = None", "    u = None"])
     fire_order: list[int] = []  # rule indices in the order the code can fire them
     ids = {rule.id: i for i, rule in enumerate(rules)}
     read = {ref.name for pair in checked for c in pair if isinstance(c, CheckedExpr)
@@ -444,7 +462,8 @@ def _emit_variable(out: CodeWriter, plan: VariablePlan, kind, rules, checked, ou
         out.indent = "    "
         mask = sum(1 << i for i in indices)
         emit("except Undetermined as e:")  # no rule of it fired; which one met the gap goes to `t`, for the static checks
-        emit(f"    {local} = U(e.cause, {name!r}); m &= {~mask}; t |= culprit(e, {mask})")
+        # where it was met: only the instruction offset (cheap); `Program.rules_touched` maps it to a rule
+        emit(f"    {local} = U(e.cause, {name!r}); m &= {~mask}; t = (e.__traceback__.tb_lasti, t)")
         emit(f"    u = {{}} if u is None else u; u[{name!r}] = (e.cause, e.via)")
         if name == "benefit_care" and kind == CLAIM:
             emit("    b = UR(e.cause)")
@@ -528,16 +547,12 @@ def _namespace(constants, rules, line_rules) -> dict[str, Any]:
             f"no rule gives {variable} a value: the policy does not cover this case",
         )
 
-    def culprit(error, mask):
-        """The bit (within `mask`) of the rule whose line met the undetermined value, or 0."""
-        rule, tb = -1, error.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename.startswith("<yidi:"):
-                rule = line_rules.get(tb.tb_lineno, rule)
-            tb = tb.tb_next
-        return (1 << rule) & mask if rule >= 0 else 0
-
     namespace["conflict"] = conflict
     namespace["missing"] = missing
-    namespace["culprit"] = culprit
     return namespace
+
+
+@functools.lru_cache(maxsize=256)
+def _offset_lines(code) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, line) of a code object's instructions: from an offset to its source line."""
+    return tuple((start, end, line) for start, end, line in code.co_lines() if line is not None)
