@@ -69,12 +69,30 @@ documents:
     clauses:
       - clause: 二
         summary: 异地转诊人员、异地急诊抢救人员的支付比例降低幅度
-        not_encoded: 测试用的城市政策（其取值由参数引用；测试树不带用例）
   - document: 豫医保函〔2025〕9号
     clauses:
       - clause: 一
         summary: 同意洛阳市调整
         not_encoded: 批准文件，由取值的 approval 引用
+"""
+
+
+LUOYANG_TESTS = """\
+# yaml-language-server: $schema=../../../../schemas/policy-test.schema.json
+cases:
+  - name: 洛阳参保人员2026年异地住院由洛阳市政策决定
+    checks: [{document: 洛医保〔2026〕1号, clause: 二}]
+    input:
+      kind: claim
+      id: LY-001
+      insured: {region: "410302", scheme: employee}
+      filing: {type: referral, basis: materials, region: "110000", start_date: 2026-02-01, filed_on: 2026-02-01}
+      visit: {kind: inpatient, region: "110105", networked: true, hospital_level: 3,
+              admission_date: 2026-02-10, discharge_date: 2026-02-20, referral: true}
+      costs: {total: 10000.00, in_scope: 8000.00}
+    expect:
+      policy: {id: luoyang}
+      treatment: referral
 """
 
 
@@ -94,4 +112,6 @@ def add_luoyang(tree: pathlib.Path, parameters: dict[str, tuple[str, Any]]) -> p
     path = folder / "policy.yaml"
     path.write_text(LUOYANG.format(parameters=body), encoding="utf-8")
     (folder / "sources.yaml").write_text(LUOYANG_SOURCES, encoding="utf-8")
+    (folder / "tests").mkdir(exist_ok=True)
+    (folder / "tests" / "luoyang.yaml").write_text(LUOYANG_TESTS, encoding="utf-8")
     return path

@@ -43,6 +43,7 @@ def write_trees(base):
     old, new = base / "old" / "policies", base / "new" / "policies"
     for tree in (old, new):
         shutil.copytree(POLICIES, tree, ignore=shutil.ignore_patterns("tests"))
+        shutil.rmtree(tree / "henan" / "luoyang", ignore_errors=True)     # the city this change adds
     set_values(old, "henan", "reduction.other_temporary", [value("2025-01-01", 20)])
     set_values(new, "henan", "reduction.other_temporary", [value("2025-01-01", 20, until="2026-01-01"), value("2026-01-01", 15)])
     add_luoyang(new, {"reduction.referral": ("2026-01-01", 5)})

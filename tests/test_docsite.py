@@ -15,6 +15,7 @@ from yidi.docsite import facts
 from yidi.docsite.compare import SITUATIONS
 from yidi.docsite.exprtext import Namer, render
 from yidi.docsite.site import SETTINGS, OutputNotOurs, build, generate, handbook_dir
+from yidi.docsite.svg import describe
 
 from .conftest import POLICIES, ROOT
 
@@ -81,12 +82,13 @@ def test_insured_regions_select_their_own_policy(engine):
 
 
 def test_reductions_by_treatment_come_from_the_rules(engine):
-    rows, others = facts.reductions(engine.policies.policies["henan"])
+    compiled = engine.policies.policies["henan"]
+    rows, others = facts.reductions(compiled)
     by = {r.treatment: r for r in rows}
     assert list(by) == ["local", "long_term", "referral", "emergency", "other_temporary", "unfiled"]
-    assert by["other_temporary"].parameter.values[0].value == 20 and by["referral"].parameter.values[0].value == 10
-    assert by["other_temporary"].values[0].source.clause == "二（二）"
-    assert by["unfiled"].parameter.values[0].interpretation                    # a gap the policy fills
+    for treatment, name in (("other_temporary", "reduction.other_temporary"), ("referral", "reduction.referral")):
+        assert by[treatment].parameter is compiled.layered.parameters[name]          # the values the policy gives
+    assert by["unfiled"].parameter.values and all(v.source for v in by["other_temporary"].values)
     assert {"henan.commitment-home-reduction"} <= {r.rule.id for r in others}
 
 
@@ -97,14 +99,17 @@ def test_validity_is_asked_of_the_policy(engine):
 
 
 # ── the generated pages ────────────────────────────────────────────────────────
-def test_henan_page(site):
+def test_henan_page(site, engine):
     text = page(site, "policies/henan.md")
-    assert "# 河南省（410000）" in text and "豫医保办〔2025〕2号" in text
-    assert "| 其他临时外出待遇 | **20**（2025-01-01 起）" in text
-    assert "| 未备案（非急诊、未转诊） | **20**（2025-01-01 起） ※解释" in text
-    assert "非急诊且未转诊的其他临时外出就医人员支付比例降低20个百分点左右" in text
+    henan = engine.policies.policies["henan"].layered
+    assert "# 河南省（410000）" in text and all(d.id in text for d in henan.policy.documents)
+    for title, name in (("其他临时外出待遇", "reduction.other_temporary"), ("未备案（非急诊、未转诊）", "reduction.unfiled")):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {title} |"))
+        for v in henan.parameters[name].values:                   # each dated value the policy gives, with its clause's words
+            assert f"**{v.value}**（{v.start}" in row and (v.source.says or "") in row
+            assert ("※解释" in row) >= bool(v.interpretation)
     assert "⚠ 示例值" in text and "benefit_table_illustrative" in text
-    assert "<svg" in text and "长期有效" in text and "6个月：2025-07-01 至 2025-12-31（含）" in text
+    assert "<svg" in text and all(describe(v) in text for v in facts.validities(engine, "henan", AS_OF))
     assert "#### 新生儿（出生0—28天）异地住院，参照临时外出急诊就医待遇标准 {#rule-henan-newborn-as-emergency}" in text
     assert "就医范围不为“本地就医”" in text                                     # a condition in words
     assert "## 条款覆盖" in text and "附件1 温馨提示二" in text and "不编码：" in text
