@@ -9,6 +9,7 @@ policies (a new value from a date, a new city) never breaks the engine's tests.
 from __future__ import annotations
 
 import pathlib
+import shutil
 from typing import Any
 
 import yaml
@@ -115,3 +116,15 @@ def add_luoyang(tree: pathlib.Path, parameters: dict[str, tuple[str, Any]]) -> p
     (folder / "tests").mkdir(exist_ok=True)
     (folder / "tests" / "luoyang.yaml").write_text(LUOYANG_TESTS, encoding="utf-8")
     return path
+
+
+def officer_change(source: pathlib.Path, old: pathlib.Path, new: pathlib.Path) -> None:
+    """The change of issue 14, as two trees copied from `source`: in `old`, Henan's other-temporary reduction is
+    20 throughout; in `new`, 20 until 2026-01-01 and 15 from then, and the new city 洛阳 gives referral 5 from
+    then. The test and the benchmark (bench/run.py, row g) use the same change."""
+    for tree in (old, new):
+        shutil.copytree(source, tree, ignore=shutil.ignore_patterns("tests"))
+        shutil.rmtree(tree / "henan" / "luoyang", ignore_errors=True)     # the city this change adds
+    set_values(old, "henan", "reduction.other_temporary", [value("2025-01-01", 20)])
+    set_values(new, "henan", "reduction.other_temporary", [value("2025-01-01", 20, until="2026-01-01"), value("2026-01-01", 15)])
+    add_luoyang(new, {"reduction.referral": ("2026-01-01", 5)})

@@ -32,7 +32,7 @@ from yidi.impact_summary import Summary
 from yidi.synth import generate
 
 from .conftest import CONFLICTING, POLICIES, plant_rule_conflict
-from .officer_edits import add_luoyang, set_values, value
+from .officer_edits import add_luoyang, officer_change
 
 N = 2500
 FROM = datetime.date(2026, 1, 1)
@@ -41,12 +41,7 @@ FROM = datetime.date(2026, 1, 1)
 def write_trees(base):
     """old: Henan's other-temporary reduction 20 throughout; new: 15 from 2026-01-01, and 洛阳 with referral 5 from then."""
     old, new = base / "old" / "policies", base / "new" / "policies"
-    for tree in (old, new):
-        shutil.copytree(POLICIES, tree, ignore=shutil.ignore_patterns("tests"))
-        shutil.rmtree(tree / "henan" / "luoyang", ignore_errors=True)     # the city this change adds
-    set_values(old, "henan", "reduction.other_temporary", [value("2025-01-01", 20)])
-    set_values(new, "henan", "reduction.other_temporary", [value("2025-01-01", 20, until="2026-01-01"), value("2026-01-01", 15)])
-    add_luoyang(new, {"reduction.referral": ("2026-01-01", 5)})
+    officer_change(POLICIES, old, new)
     return old, new
 
 

@@ -112,6 +112,13 @@ def test_the_docs_build_fails_on_an_expression_it_cannot_put_into_words(tmp_path
     assert d.line == next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "zhengzhou.computed-list" in line)
 
 
+def test_a_guard_says_so_on_its_page(site, engine):
+    guarded = [r for c in engine.policies.policies.values() for r in c.layered.rules if r.guard and r.policy_id == c.id]
+    assert guarded                                           # the shipped tree has one (hubei's level restriction)
+    for rule in guarded:
+        assert f"防护规则（现行取值下不会适用）：{rule.guard}" in page(site, f"policies/{rule.policy_id}.md")
+
+
 def test_every_shipped_rule_reads_in_chinese(site):
     for page_file in (site / "docs" / "policies").glob("*.md"):
         text = page_file.read_text(encoding="utf-8")

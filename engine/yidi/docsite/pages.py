@@ -272,6 +272,8 @@ def _rule_block(rule: Rule, compiled: CompiledPolicy, ctx: PageContext, namer: N
         lines.append(f"- 适用期间：{number(rule.effective_from) if rule.effective_from else '—'} 至 "
                      f"{number(rule.effective_until) + ' 前' if rule.effective_until else '长期'}")
     lines.append(f"- 依据：{citation(rule.source, ctx.summaries)}")
+    if rule.guard:
+        lines.append(f"- 防护规则（现行取值下不会适用）：{esc(rule.guard)}")
     if rule.interpretation:
         lines.append(f"- ※ 解释：{esc(rule.interpretation)}")
     code_text = "\n".join(f"{k}: {e.text.strip()}" for k, e in (("when", rule.when), ("value", rule.value)) if e is not None)
