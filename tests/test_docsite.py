@@ -195,6 +195,16 @@ def test_comparison_table(site, engine):
     assert "interpretation_applied" not in text and "<br>" not in text
 
 
+def test_mkdocs_build_strict_with_chinese_search(site):
+    html = (site / "site" / "policies" / "henan" / "index.html").read_text(encoding="utf-8")
+    assert "支付比例降低（按待遇标准）" in html and "<svg" in html
+    index = json.loads((site / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["zh", "en"]
+    assert any("新生儿" in doc["text"] and doc["location"].startswith("policies/henan/") for doc in index["docs"])
+    assert "lunr.yidiCjk" in (site / "site" / "search" / "lunr.zh.js").read_text(encoding="utf-8")
+    assert "cdnjs" not in html                                                    # works offline
+
+
 # The theme's interface words, in English as the theme writes them when its translations are not loaded.
 ENGLISH_CHROME = ("Search", "Previous", "Next", "Toggle navigation", "Built with", "Documentation built with",
                   "No results found", "Keyboard Shortcuts", "Close", "Edit on", "Type to start searching",

@@ -34,14 +34,13 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any, BinaryIO
 
 from .documents import InputError, load_json, normalize_document
 from .evaluation.errors import EvaluationError
 from .evaluation.evaluator import Evaluator
 from .fastdecode import decode_fast
-from .impact_summary import Tally
+from .impact_summary import Tally, is_outcome
 from .policy.decision_model import CLAIM
 from .policy.tree import PolicySet, load_tree
 
@@ -49,7 +48,6 @@ from .policy.tree import PolicySet, load_tree
 # decided under another policy's name); every other field is part of the outcome.
 FIELDS = ("policy", "scope", "filing_status", "treatment", "route", "catalog", "reduction_pp", "ratio",
           "amounts.deductible", "amounts.fund", "amounts.personal", "flags", "undetermined", "error")
-OUTCOME_FIELDS = tuple(f for f in FIELDS if f != "policy")
 BLOCK = 1 << 18          # bytes of input per unit of work (about 400 claims): Ctrl-C is answered between blocks
 
 
@@ -115,7 +113,7 @@ def change_record(line: int, flat: dict[str, Any], a: dict[str, Any], b: dict[st
     old_rules, new_rules = set(a_trace), set(b_trace)
     return {"id": flat["id"], "line": line, "insured_region": flat["insured.region"], "scheme": flat["insured.scheme"],
             "visit_kind": flat["visit.kind"], "policy": [a["policy"], b["policy"]], "treatment": [a["treatment"], b["treatment"]],
-            "change": "outcome" if any(f != "policy" for f in changed) else "label",
+            "change": "outcome" if is_outcome(changed) else "label",
             "changes": {f: [a[f], b[f]] for f in changed},
             "fund": [fa, fb], "fund_delta": fb - fa if fa is not None and fb is not None else None,
             "rules_removed": [r for r in a_trace if r not in new_rules],
@@ -236,4 +234,4 @@ def results(old: PolicySet, new: PolicySet, stream: BinaryIO, jobs: int = 1,
         pool.join()
 
 
-__all__ = ["FIELDS", "OUTCOME_FIELDS", "SourceError", "Decimal", "compare_block", "policy_source", "results"]
+__all__ = ["FIELDS", "SourceError", "compare_block", "policy_source", "results"]

@@ -35,6 +35,11 @@ CATEGORICAL = ("policy", "scope", "filing_status", "treatment", "route", "catalo
 BIN_EDGES = (Decimal(1), Decimal(10), Decimal(100), Decimal(1000), Decimal(10000))
 
 
+def is_outcome(changed: tuple[str, ...]) -> bool:
+    """Whether the changed fields change the outcome; only "policy" moving is a change of label."""
+    return any(field != "policy" for field in changed)
+
+
 def fund_bin(delta: Decimal) -> int:
     """−6…−1 for decreases (−6: more than 10,000 yuan), 1…6 for increases; 0 is never a bin (no change)."""
     size = abs(delta)
@@ -115,7 +120,7 @@ class Tally:
             self.fund_vanished += 1
         outcome = label = False
         if changed:
-            outcome = any(f != "policy" for f in changed)
+            outcome = is_outcome(changed)
             label = not outcome
             self.outcome += outcome
             self.label += label
@@ -225,7 +230,8 @@ class Summary:
         if delta:
             self._push(self._largest, abs(delta), n, record)
         fa, fb = record["fund"]
-        if fb is None and fa is not None or "error" in record["changes"] and record["changes"]["error"][1] is not None:
+        became_undecidable = "error" in record["changes"] and record["changes"]["error"][1] is not None
+        if (fb is None and fa is not None) or became_undecidable:
             if len(self._unknown) < self.sample:
                 self._unknown.append(record)
         kind = signature(record)
@@ -256,9 +262,6 @@ class Summary:
         take("largest", [r for *_, r in sorted(self._largest, key=lambda e: e[:2], reverse=True)])
         take("kind", self._kinds.values())
         return out
-
-    def kinds(self) -> int:
-        return len(self._kinds)
 
 
 def signature(record: dict[str, Any]) -> tuple:
