@@ -11,7 +11,10 @@ answers checked against the hand-written function; (c) batch throughput with 1
 and 2 worker processes, JSON parsing and writing included; (d) load+check
 time of the whole policy tree, cold and from the on-disk cache; (e) wall time
 of `yidi eval` for one claim in a fresh process; (f) peak memory of the batch
-runs. Results are printed and written to bench/results.md and
+runs; (g) `yidi diff` of 40,000 claims under the officer's change of issue 14
+(a value changed from a date, a new city) against `yidi batch --workers 2` of
+the same claims — a diff decides each claim twice, so about 2× is the aim,
+2.5× the limit. Results are printed and written to bench/results.md and
 bench/results.json. No test asserts a time; this is where times live.
 """
 
@@ -116,6 +119,27 @@ _TIMED_LOAD = (
     "import sys, time; sys.path.insert(0, {engine!r}); from yidi import Engine; "
     "t = time.perf_counter(); Engine.load({policies!r}, cache={cache!r}); print(time.perf_counter() - t)"
 )
+
+
+def diff_cost(n: int, workdir: pathlib.Path) -> dict:
+    """(g) `yidi diff` against `yidi batch --workers 2` on the same claims, both from the command line."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from officer_edits import officer_change  # the change tests/test_diff.py checks (issue 14)
+
+    old, new = workdir / "old", workdir / "new"
+    officer_change(POLICIES, old, new)
+    corpus = workdir / "diff-claims.jsonl"
+    with open(corpus, "wb") as handle:
+        for claim in generate(n, 14, policies=new):
+            handle.write(dump_bytes(claim) + b"\n")
+    batch_s, _ = run_quiet([sys.executable, "-m", "yidi", "batch", str(corpus), "-o", str(workdir / "diff-batch.jsonl"),
+                            "--workers", "2", "--policies", str(new)])
+    diff_s, done = run_quiet([sys.executable, "-m", "yidi", "diff", str(old), str(new), "--claims", str(corpus), "--jobs", "2",
+                              "--json", str(workdir / "diff.json"), "--markdown", str(workdir / "diff.md"),
+                              "--html", str(workdir / "diff.html"), "--no-progress"])
+    report = json.loads((workdir / "diff.json").read_text())
+    return {"claims": n, "batch_workers_2_s": round(batch_s, 2), "diff_jobs_2_s": round(diff_s, 2),
+            "ratio": round(diff_s / batch_s, 2), "outcome_changed": report["outcome_changed"], "label_only": report["label_only"]}
 
 
 def loading(repeats: int) -> dict:
@@ -307,7 +331,18 @@ def markdown(results: dict) -> str:
             f"- with the cache, in this environment (bytecode writing disabled: {cli['bytecode_writing_disabled']}): {cli['eval_cached_ms']:.0f} ms",
             f"- without the policy cache: {cli['eval_no_cache_ms']:.0f} ms",
             f"- of which `import yidi.cli`: {cli['import_yidi_ms']:.0f} ms; a bare `python -c pass`: {cli['bare_python_ms']:.0f} ms",
-            "", "## (b) Peer engines, same decision", ""]
+            ""]
+    d = results.get("diff")
+    if d:
+        out += [f"## (g) `yidi diff` of {d['claims']:,} claims against `yidi batch --workers 2` of the same claims"
+                + (f" (measured {d['when']})" if d.get("when") and d["when"] != results.get("when") else ""), "",
+                "Henan's other-temporary reduction 20 → 15 from 2026-01-01 and a new city 洛阳 overriding one parameter "
+                "(the scenario of issue 14); the diff writes its JSON, Markdown and HTML reports. Both from the command line, start-up included.", "",
+                "| run | wall s | × batch |", "|---|---:|---:|",
+                f"| `yidi batch --workers 2` | {d['batch_workers_2_s']} | 1.0 |",
+                f"| `yidi diff --jobs 2` | {d['diff_jobs_2_s']} | {d['ratio']} |", "",
+                f"Outcome changed: {d['outcome_changed']:,} claims; only the policy's name changed: {d['label_only']:,}.", ""]
+    out += ["## (b) Peer engines, same decision", ""]
     out += markdown_peers(results["peers"])
     return "\n".join(out) + "\n"
 
@@ -316,22 +351,38 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="yidi benchmark suite")
     parser.add_argument("--quick", action="store_true", help="smaller corpora (100,000 batch claims, fewer repeats)")
     parser.add_argument("--batch-claims", type=int, help="claims for the batch measurement (default 1,000,000; 100,000 with --quick)")
+    parser.add_argument("--diff-claims", type=int, default=40_000, help="claims for the diff measurement (default 40,000)")
+    parser.add_argument("--only", metavar="LETTERS", default="abcdefg",
+                        help="measure only these sections (e.g. g); the others are kept from the last bench/results.json")
     args = parser.parse_args()
     repeats = 3 if args.quick else 5
     n_batch = args.batch_claims or (100_000 if args.quick else 1_000_000)
-    results: dict = {"when": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {platform.python_implementation()} "
-                     f"{platform.python_version()}, {len(__import__('os').sched_getaffinity(0))} cores"}
-    print("(a) latency …", flush=True)
-    results["latency"] = latency(10_000, repeats)
-    print("(d) load …", flush=True)
-    results["load"] = loading(repeats)
-    print("(e) CLI start …", flush=True)
-    results["cli"] = cli_start(repeats)
-    print(f"(c) batch of {n_batch:,} …", flush=True)
-    with tempfile.TemporaryDirectory() as work:
-        results["batch"] = batch(n_batch, pathlib.Path(work))
-    print("(b) peer engines …", flush=True)
-    results["peers"] = peers(10_000, repeats)
+    previous = json.loads((HERE / "results.json").read_text(encoding="utf-8")) if set("abcdefg") - set(args.only) else {}
+    now = time.strftime("%Y-%m-%d %H:%M")
+    results: dict = {**previous, "machine": f"{platform.machine()}, "
+                     f"{platform.python_implementation()} {platform.python_version()}, {len(os.sched_getaffinity(0))} cores"}
+    if not previous:
+        results["when"] = now          # a partial run keeps the date of the sections it did not measure
+    if "a" in args.only:
+        print("(a) latency …", flush=True)
+        results["latency"] = latency(10_000, repeats)
+    if "d" in args.only:
+        print("(d) load …", flush=True)
+        results["load"] = loading(repeats)
+    if "e" in args.only:
+        print("(e) CLI start …", flush=True)
+        results["cli"] = cli_start(repeats)
+    if set("cf") & set(args.only):
+        print(f"(c) batch of {n_batch:,} …", flush=True)
+        with tempfile.TemporaryDirectory() as work:
+            results["batch"] = batch(n_batch, pathlib.Path(work))
+    if "g" in args.only:
+        print(f"(g) diff of {args.diff_claims:,} against batch …", flush=True)
+        with tempfile.TemporaryDirectory() as work:
+            results["diff"] = {**diff_cost(args.diff_claims, pathlib.Path(work)), "when": now}
+    if "b" in args.only:
+        print("(b) peer engines …", flush=True)
+        results["peers"] = peers(10_000, repeats)
     text = markdown(results)
     (HERE / "results.md").write_text(text, encoding="utf-8")
     (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")

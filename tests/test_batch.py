@@ -155,3 +155,17 @@ def test_hostile_lines_in_one_block_lose_none_of_the_good_ones(engine):
     answers, errors, summary = decide_block(engine, 1, block, "ids")
     assert summary.decided == len(hostile) and summary.errors == len(hostile)
     assert [json.loads(line)["line"] for line in errors.splitlines()] == [2, 4, 6, 8, 10]
+
+
+def test_a_run_without_errors_leaves_no_error_file(tmp_path):
+    good = [line for i, line in enumerate(corpus(20)) if i not in (3, 5)]
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_bytes(b"\n".join(good) + b"\n")
+    stale = tmp_path / "out.jsonl.errors.jsonl"
+    stale.write_text('{"line": 1, "error": "from an earlier run"}\n', encoding="utf-8")
+    done = yidi("batch", str(source), "-o", str(out), "--policies", str(POLICIES))
+    assert done.returncode == 0 and "错误 0 行" in done.stderr and "错误详情" not in done.stderr
+    assert not stale.exists()                                   # neither an empty file nor the earlier run's
+    source.write_bytes(b"\n".join(corpus(20)) + b"\n")
+    assert yidi("batch", str(source), "-o", str(out), "--policies", str(POLICIES)).returncode == 0
+    assert stale.read_text(encoding="utf-8").count("\n") == 2

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import html
 import json
 import pathlib
+import re
 
 import pytest
 import yaml
 
 from yidi import Engine
+from yidi.cli import main
 from yidi.docsite import facts
 from yidi.docsite.compare import SITUATIONS
 from yidi.docsite.exprtext import Namer, render
+from yidi.docsite.pages import Untranslatable
 from yidi.docsite.site import SETTINGS, OutputNotOurs, build, generate, handbook_dir
+from yidi.docsite.svg import describe
 
 from .conftest import AS_OF, POLICIES, ROOT, built_site
 
@@ -51,12 +56,60 @@ def test_brackets_keep_the_meaning():
     assert words("costs.total - (costs.in_scope - 1)") == "医疗费总额 − （符合范围金额 − 1）"
 
 
-def test_when_unsure_the_expression_is_shown_as_written():
-    comprehension = "latest([h.cancelled_on for h in history if h.basis == \"commitment\"])"
-    shown = render(comprehension, NAMER)
-    assert shown.text is None and shown.code == comprehension
+def test_a_comprehension_is_put_into_words():
+    """The rule that used to fall back to code (henan.last-commitment-cancel) reads in Chinese."""
+    namer = Namer({"filing_types.long_term": "异地长期居住人员的备案类型"})
+    shown = render('latest([h.cancelled_on for h in history if h.basis == "commitment" '
+                   'and h.type in param.filing_types.long_term and h.supplemented_on == null])', namer)
+    assert shown.text == ("历史备案中满足【备案方式为“承诺制” 且 人员类别属于「异地长期居住人员的备案类型」 且 补充材料日期为空】"
+                          "者的取消日期中最晚的日期")
+    assert render('count([h for h in history if h.cancelled_on != null]) > 0', namer).text == "历史备案中满足【取消日期不为空】者的个数 ＞ 0"
+
+
+def test_when_unsure_the_renderer_says_so():
+    computed = "count([d for d in [visit.admission_date, visit.discharge_date] if d > filing.start_date]) > 0"
+    assert render(computed, NAMER).text is None                           # a comprehension over a computed list
     assert render("visit.emergency and (", NAMER).text is None          # not even an expression
     assert "`visit.kidn`" in words("visit.kidn == 1")                   # an unknown name stays code
+
+
+def test_the_docs_build_fails_on_an_expression_it_cannot_put_into_words(tmp_path, policy_copy):
+    """Planted: a valid rule whose condition the renderer has no faithful words for."""
+    from .conftest import write_city
+
+    path = write_city(policy_copy, """\
+        rules:
+          - id: zhengzhou.computed-list
+            title: 示例：入院或出院在备案开始之后
+            sets: flags.audit_referral_eligible
+            when: count([d for d in [visit.admission_date, visit.discharge_date] if filing != null and d > filing.start_date]) > 0
+            value: true
+            overrides: [henan.audit-referral]
+            source: {document: 郑医保〔2025〕1号, clause: 一}
+        """)
+    Engine.load(policy_copy)                                             # a valid policy
+    out = tmp_path / "site"
+    code = main(["docs", "--out", str(out), "--policies", str(policy_copy), "--no-handbook", "--format", "json"])
+    assert code == 1
+    assert not (out / "docs" / "policies" / "zhengzhou.md").exists()
+    with pytest.raises(Untranslatable) as info:
+        generate(tmp_path / "again", policy_copy, AS_OF)
+    d = info.value.diagnostic
+    assert d.code == "untranslatable-expression" and d.file.endswith("henan/zhengzhou/policy.yaml") and "zhengzhou.computed-list" in d.message_zh
+    assert d.line == next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "zhengzhou.computed-list" in line)
+
+
+def test_a_guard_says_so_on_its_page(site, engine):
+    guarded = [r for c in engine.policies.policies.values() for r in c.layered.rules if r.guard and r.policy_id == c.id]
+    assert guarded                                           # the shipped tree has one (hubei's level restriction)
+    for rule in guarded:
+        assert f"防护规则（现行取值下不会适用）：{rule.guard}" in page(site, f"policies/{rule.policy_id}.md")
+
+
+def test_every_shipped_rule_reads_in_chinese(site):
+    for page_file in (site / "docs" / "policies").glob("*.md"):
+        text = page_file.read_text(encoding="utf-8")
+        assert "按原文" not in text and "无法可靠" not in text, page_file.name
 
 
 # ── facts taken from the policies ──────────────────────────────────────────────
@@ -67,12 +120,13 @@ def test_insured_regions_select_their_own_policy(engine):
 
 
 def test_reductions_by_treatment_come_from_the_rules(engine):
-    rows, others = facts.reductions(engine.policies.policies["henan"])
+    compiled = engine.policies.policies["henan"]
+    rows, others = facts.reductions(compiled)
     by = {r.treatment: r for r in rows}
     assert list(by) == ["local", "long_term", "referral", "emergency", "other_temporary", "unfiled"]
-    assert by["other_temporary"].parameter.values[0].value == 20 and by["referral"].parameter.values[0].value == 10
-    assert by["other_temporary"].values[0].source.clause == "二（二）"
-    assert by["unfiled"].parameter.values[0].interpretation                    # a gap the policy fills
+    for treatment, name in (("other_temporary", "reduction.other_temporary"), ("referral", "reduction.referral")):
+        assert by[treatment].parameter is compiled.layered.parameters[name]          # the values the policy gives
+    assert by["unfiled"].parameter.values and all(v.source for v in by["other_temporary"].values)
     assert {"henan.commitment-home-reduction"} <= {r.rule.id for r in others}
 
 
@@ -83,14 +137,17 @@ def test_validity_is_asked_of_the_policy(engine):
 
 
 # ── the generated pages ────────────────────────────────────────────────────────
-def test_henan_page(site):
+def test_henan_page(site, engine):
     text = page(site, "policies/henan.md")
-    assert "# 河南省（410000）" in text and "豫医保办〔2025〕2号" in text
-    assert "| 其他临时外出待遇 | **20**（2025-01-01 起）" in text
-    assert "| 未备案（非急诊、未转诊） | **20**（2025-01-01 起） ※解释" in text
-    assert "非急诊且未转诊的其他临时外出就医人员支付比例降低20个百分点左右" in text
+    henan = engine.policies.policies["henan"].layered
+    assert "# 河南省（410000）" in text and all(d.id in text for d in henan.policy.documents)
+    for title, name in (("其他临时外出待遇", "reduction.other_temporary"), ("未备案（非急诊、未转诊）", "reduction.unfiled")):
+        row = next(line for line in text.splitlines() if line.startswith(f"| {title} |"))
+        for v in henan.parameters[name].values:                   # each dated value the policy gives, with its clause's words
+            assert f"**{v.value}**（{v.start}" in row and (v.source.says or "") in row
+            assert ("※解释" in row) >= bool(v.interpretation)
     assert "⚠ 示例值" in text and "benefit_table_illustrative" in text
-    assert "<svg" in text and "长期有效" in text and "6个月：2025-07-01 至 2025-12-31（含）" in text
+    assert "<svg" in text and all(describe(v) in text for v in facts.validities(engine, "henan", AS_OF))
     assert "#### 新生儿（出生0—28天）异地住院，参照临时外出急诊就医待遇标准 {#rule-henan-newborn-as-emergency}" in text
     assert "就医范围不为“本地就医”" in text                                     # a condition in words
     assert "## 条款覆盖" in text and "附件1 温馨提示二" in text and "不编码：" in text
@@ -108,18 +165,21 @@ def test_every_policy_has_a_page_and_a_menu_entry(site, engine):
 
 
 def test_comparison_table(site, engine):
+    """One table per situation, a row per region (in Chinese), so every cell stays readable."""
     text = page(site, "compare.md")
-    rows = [line for line in text.splitlines() if any(line.startswith(f"| {s.title} |") for s in SITUATIONS)]
-    assert len(rows) == len(SITUATIONS) == 7
-    assert all(line.count(" | ") == len(engine.policies.policies) for line in rows)     # one cell per region
-    header = next(line for line in text.splitlines() if line.startswith("| 情形"))
-    assert header.count("](policies/") == len(engine.policies.policies)
-    newborn = next(line for line in text.splitlines() if line.startswith("| 出生8天的新生儿"))
-    henan_column = [c.strip() for c in header.split("|")].index("[河南省](policies/henan.md)")
-    # 二（三） gives the emergency standard, not a deemed filing: an unfiled newborn is reimbursed at home (interpretation ※)
-    assert [c.strip() for c in newborn.split("|")][henan_column] == "临时外出急诊待遇<br>降低 10 个百分点<br>回参保地手工报销 ※"
+    assert [line[3:] for line in text.splitlines() if line.startswith("## ")][:len(SITUATIONS)] == [s.title for s in SITUATIONS]
+    tables = text.split('<div class="yidi-compare" markdown="1">')[1:]
+    assert len(tables) == len(SITUATIONS) == 7
+    for part in tables:
+        rows = [line for line in part.split("</div>")[0].splitlines() if line.startswith("| [")]
+        assert len(rows) == len(engine.policies.policies) and all(line.count(" | ") == 4 for line in rows)
+    newborn = tables[[s.key for s in SITUATIONS].index("newborn")]
+    henan = next(line for line in newborn.splitlines() if line.startswith("| [河南省](policies/henan.md)"))
+    # 二（三） gives the emergency standard, not a deemed filing: an unfiled newborn is reimbursed at home (interpretation)
+    assert [c.strip() for c in henan.split("|")][2:6] == ["临时外出急诊待遇", "10 个百分点", "回参保地手工报销", "依据了解释"]
     # the national baseline leaves the reduction to the insured place: a partial decision, never an engine error
-    assert "降低幅度未能确定（由参保地规定：医保发〔2022〕22号 六）" in text and "无法决定" not in text
+    assert "降低幅度由参保地规定（医保发〔2022〕22号 六）" in text and "无法决定" not in text
+    assert "interpretation_applied" not in text and "<br>" not in text
 
 
 def test_mkdocs_build_strict_with_chinese_search(site):
@@ -130,6 +190,33 @@ def test_mkdocs_build_strict_with_chinese_search(site):
     assert any("新生儿" in doc["text"] and doc["location"].startswith("policies/henan/") for doc in index["docs"])
     assert "lunr.yidiCjk" in (site / "site" / "search" / "lunr.zh.js").read_text(encoding="utf-8")
     assert "cdnjs" not in html                                                    # works offline
+
+
+# The theme's interface words, in English as the theme writes them when its translations are not loaded.
+ENGLISH_CHROME = ("Search", "Previous", "Next", "Toggle navigation", "Built with", "Documentation built with",
+                  "No results found", "Keyboard Shortcuts", "Close", "Edit on", "Type to start searching",
+                  "From here you can search", "Page not found")
+
+
+def _chrome(html_text: str) -> str:
+    """A built page without its content (role=main) and without scripts and comments: what the theme wrote."""
+    html_text = re.sub(r"<script.*?</script>|<style.*?</style>|<!--.*?-->", "", html_text, flags=re.S)
+    return re.sub(r'role="main">.*?<footer', 'role="main"><footer', html_text, flags=re.S)
+
+
+def test_the_built_site_speaks_chinese_around_the_content(site):
+    """Search box, previous/next, footer, dialogs, labels: Chinese (MkDocs needs babel for the theme's zh_CN)."""
+    pages = [site / "site" / "index.html", site / "site" / "404.html", site / "site" / "compare" / "index.html",
+             site / "site" / "policies" / "henan" / "index.html"]
+    for path in pages:
+        chrome = _chrome(path.read_text(encoding="utf-8"))
+        visible = html.unescape(re.sub(r"<[^>]+>", "\n", chrome))
+        labels = re.findall(r'(?:title|aria-label|placeholder|alt|data-no-results-text)="([^"]*)"', chrome)
+        for english in ENGLISH_CHROME:
+            assert not re.search(rf"(^|\n)\s*{english}", visible) and not any(english in label for label in labels), (path, english)
+        assert 'placeholder="搜索' in chrome and 'data-no-results-text="没有搜索到结果"' in chrome
+    home = _chrome((site / "site" / "index.html").read_text(encoding="utf-8"))
+    assert "下一" in home and "MkDocs" in home and "建立的文档" in home             # next page, and the footer in Chinese
 
 
 def test_repository_mkdocs_yml_matches_the_generator():

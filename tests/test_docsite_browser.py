@@ -64,7 +64,7 @@ def test_henan_page_renders_its_reduction_table(server, page):
     table = page.locator("h2:has-text('支付比例降低（按待遇标准）') ~ table").first
     expect(table).to_contain_text("其他临时外出待遇")
     expect(table).to_contain_text("二（二）")
-    expect(table.locator("strong", has_text="20").first).to_be_visible()
+    expect(table.locator("strong").first).to_be_visible()                 # each value in force, in bold
     expect(table).to_have_class("table table-striped table-hover")   # the theme's JS ran
 
 
@@ -84,3 +84,24 @@ def test_screenshot_of_the_henan_page(server, page):
     shot = artefact("docsite", "henan.png")
     data = page.screenshot(path=str(shot), full_page=False)
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_the_comparison_page_is_readable_at_1280_px(server, page):
+    """No column squeezed to a few characters, no sideways scroll, no engine codes in the text."""
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto(server + "compare/")
+    tables = page.locator(".yidi-compare table")
+    expect(tables.first).to_be_visible()
+    assert tables.count() == 7
+    widths = page.evaluate("""() => [...document.querySelectorAll('.yidi-compare table')].flatMap(t =>
+        [...t.querySelectorAll('tr:first-child th')].map(th => th.getBoundingClientRect().width))""")
+    smallest_glyph = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.yidi-compare td')).fontSize)")
+    assert min(widths) >= 4 * smallest_glyph, widths                   # at least four characters wide
+    cells = page.evaluate("""() => [...document.querySelectorAll('.yidi-compare td:nth-child(2), .yidi-compare td:nth-child(4)')]
+        .map(td => td.getBoundingClientRect().height / parseFloat(getComputedStyle(td).lineHeight))""")
+    assert max(cells) < 3.2, cells                                      # treatment and route fit in two lines (padding included)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    text = page.locator("[role=main]").inner_text()
+    for code in ("interpretation_applied", "other_temporary", "cross_province", "unfiled", "null", "None"):
+        assert code not in text
+    page.screenshot(path=str(artefact("docsite", "compare-1280.png")), full_page=True)

@@ -101,7 +101,7 @@ def test_damaged_code_in_an_entry_is_a_miss_not_a_crash(tmp_path, engine):
     entry = only_entry(folder)
     data = entry.read_bytes()
     evaluate = next(c for c in engine.policies.policies["henan"].programs["claim"].code.co_consts if hasattr(c, "co_code"))
-    assert data.count(evaluate.co_code) == 1
+    assert data.count(evaluate.co_code) >= 1      # once per parameter epoch with the same code: damage them all
     entry.write_bytes(data.replace(evaluate.co_code, bytes(len(evaluate.co_code))))  # opcode 0 (CACHE) throughout
     again = _run_cached(folder)
     assert again.returncode == 0, again.stderr[-2000:]

@@ -130,6 +130,6 @@ def test_ci_recipe_reports_a_rule_change(tmp_path):
     assert "| yidi validate | **未通过** |" in report and "rule-conflict" in report
     assert "| yidi test | **未通过** |" in report and "精神类疾病" in report
     assert "## 政策变更影响报告" in report and "### 结论" in report
-    assert "| emergency | other_temporary |" in report          # the treatment moved
+    assert "| 临时外出急诊待遇 | 其他临时外出待遇 |" in report      # the treatment moved, in words
     assert "henan.psychiatric-as-emergency" in report             # the rule shows in the sampled traces
     assert base[:7] in report

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime
 
-from yidi import Engine
+import pytest
+
+from yidi import DiagnosticError, Engine
 from yidi.diagnostics import render
 from yidi.policy.static_checks import check_dates, check_situations
 
 from .conftest import POLICIES
 from .conftest import write_city
+from .officer_edits import set_values, value
 
 TODAY = datetime.date(2026, 11, 23)
 
@@ -23,18 +26,64 @@ def codes(found):
     return {d.code for d in found}
 
 
-def test_shipped_policies_have_no_errors_and_one_explained_warning():
+def test_shipped_policies_have_no_errors_and_no_warnings():
+    """The shipped tree validates clean: what remains is only for an officer to confirm (floor conflicts, 待确认)."""
     found = findings(POLICIES)
-    assert [d for d in found if d.severity == "error"] == [], render(found)
-    # Hubei's outpatient level rule is a guard: it can only fire if a city raised the (bounded) minimum level.
-    assert [(d.code, d.message_en.split()[1]) for d in found if d.severity == "warning"] == [
-        ("never-fires", "hubei.outpatient-level-restriction")]
-    # Henan's −20 pp at home for unsupplemented commitment filers is below the national floor (医保发〔2022〕22号 八):
-    # not resolved by the engine, listed for an officer to confirm, with both clauses.
-    floors = [d for d in found if d.severity == "confirm"]
-    assert [(d.code, d.file) for d in floors] == [("floor-conflict", "policies/henan/policy.yaml")]
-    assert "henan.commitment-home-reduction" in floors[0].message_zh
-    assert "豫医保办〔2025〕2号 二（一）" in floors[0].message_zh and "医保发〔2022〕22号 八" in floors[0].message_zh
+    assert [d for d in found if d.severity in ("error", "warning")] == [], render(found)
+    assert {d.code for d in found} <= {"floor-conflict"} and all(d.severity == "confirm" for d in found)
+
+
+def test_a_decision_below_a_floor_is_listed_to_confirm_with_both_clauses(policy_copy):
+    """Planted: Henan's reduction for unsupplemented commitment filers at home above its referral reduction
+    (national.long-term-home-floor: not below the referral standard); the values are the test's own."""
+    set_values(policy_copy, "henan", "reduction.referral", [value("2025-01-01", 10)])
+    set_values(policy_copy, "henan", "reduction.commitment_home", [value("2025-01-01", 5)])
+    assert [d for d in findings(policy_copy) if d.code == "floor-conflict"] == []
+    set_values(policy_copy, "henan", "reduction.commitment_home", [value("2025-01-01", 25)])
+    floors = [d for d in findings(policy_copy) if d.code == "floor-conflict"]
+    assert floors and all(d.severity == "confirm" for d in floors)
+    assert {d.file for d in floors} == {"policies/henan/policy.yaml"}
+    assert "henan.commitment-home-reduction" in floors[0].message_zh and "national.long-term-home-floor" in floors[0].message_zh
+    assert "医保发〔2022〕22号 八" in floors[0].message_zh
+
+
+def _guarded(tree, rule_id: str, guard: str) -> None:
+    """Write `guard:` under rule `rule_id` of Hubei's policy (or remove it when `guard` is empty)."""
+    path = tree / "hubei" / "policy.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(True)
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"- id: {rule_id}")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("- id:") or not lines[i].startswith("  ")), len(lines))
+    body = [line for line in lines[start:end] if not line.lstrip().startswith("guard:")]
+    if guard:
+        body.append(f"    guard: {guard}\n")
+    path.write_text("".join(lines[:start] + body + lines[end:]), encoding="utf-8")
+
+
+def test_a_guard_marker_silences_never_fires_only_where_it_is(policy_copy):
+    """Hubei's outpatient level restriction is a guard; without its marker the warning is back."""
+    assert not [d for d in findings(policy_copy) if d.code == "never-fires"]
+    _guarded(policy_copy, "hubei.outpatient-level-restriction", "")
+    found = [d for d in findings(policy_copy) if d.code == "never-fires"]
+    assert [d.message_en.split()[1] for d in found] == ["hubei.outpatient-level-restriction"]
+    assert "guard" in found[0].message_zh
+
+
+def test_a_guard_that_does_fire_is_reported(policy_copy):
+    """Planted: a guard marker on a rule that takes effect in ordinary situations."""
+    _guarded(policy_copy, "hubei.retro-after-self-paid-manual", "测试用：声称不会适用，其实会适用")
+    found = [d for d in findings(policy_copy) if d.code == "guard-fires"]
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert "hubei.retro-after-self-paid-manual" in found[0].message_zh and "情形" in found[0].message_zh
+    assert found[0].file == "policies/hubei/policy.yaml"
+
+
+@pytest.mark.parametrize("guard", ['""', "null", "ok", "it never fires"])
+def test_a_guard_without_a_reason_is_refused(policy_copy, guard):
+    _guarded(policy_copy, "hubei.outpatient-level-restriction", guard)
+    with pytest.raises(DiagnosticError) as info:
+        Engine.load(policy_copy)
+    [d] = [d for d in info.value.diagnostics if d.file == "policies/hubei/policy.yaml"]
+    assert d.severity == "error" and "guard" in d.message_zh
 
 
 def test_two_rules_that_can_disagree_are_found_before_any_claim_hits_them(policy_copy):

@@ -195,12 +195,39 @@ def run(root: pathlib.Path, lines: BinaryIO, out: BinaryIO, errors: BinaryIO, wo
     return total
 
 
+class _ErrorFile:
+    """The error file, created at the first error line: a run without errors leaves none behind.
+
+    An error file left at the same path by an earlier run is removed first, so
+    what is there afterwards always belongs to this run.
+    """
+
+    def __init__(self, path: str):
+        self.path = pathlib.Path(path)
+        self.stream: BinaryIO | None = None
+
+    def __enter__(self) -> _ErrorFile:
+        self.path.unlink(missing_ok=True)
+        return self
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.stream is None:
+            self.stream = open(self.path, "wb")  # noqa: SIM115 — closed in __exit__
+        self.stream.write(data)
+
+    def __exit__(self, *exc) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
 def register(sub, common) -> None:
     p = sub.add_parser("batch", parents=[common], help="批量决定 JSON Lines 文件中的申请",
                        description="逐行读取结算申请或备案申请（JSON Lines），按输入顺序写出决定；无效行写入错误文件并继续")
     p.add_argument("input", metavar="IN.jsonl", help="输入文件，- 表示标准输入")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="决定输出文件，- 表示标准输出")
-    p.add_argument("--errors", metavar="ERR.jsonl", help="错误文件（默认：输出文件名加 .errors.jsonl）")
+    p.add_argument("--errors", metavar="ERR.jsonl", help="错误文件（默认：输出文件名加 .errors.jsonl；没有错误时不生成）")
     p.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1）")
     p.add_argument("--trace", choices=("ids", "full"), default="ids", help="依据记录：ids 仅规则编号（默认），full 完整")
     p.add_argument("--summary-json", metavar="FILE", help="把汇总写成 JSON")
@@ -261,7 +288,7 @@ def _cmd_batch(args) -> int:
     source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115 — closed below
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
     try:
-        with open(error_path, "wb") as errors:
+        with _ErrorFile(error_path) as errors:
             summary = run(root, source, out, errors, workers=max(1, args.workers), trace=args.trace,
                           progress=sys.stderr.isatty(), lang=args.lang, engine=engine)
     except KeyboardInterrupt:

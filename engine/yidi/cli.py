@@ -90,13 +90,14 @@ def _load(args, paths=None) -> tuple[Engine | None, pathlib.Path]:
 
 def cmd_validate(args) -> int:
     from .policy.coverage import build_matrix
-    from .testing import load_cases
+    from .testing import cases_moved, load_cases
 
     engine, root = _load(args, args.paths)
     if engine is None:
         return EXIT_PROBLEMS
     problems: list[Diagnostic] = []
     cases = load_cases(engine, root, problems)
+    problems += cases_moved(engine, cases)
     matrix = build_matrix(engine.policies, root, cases, problems)
     if not args.no_static:
         from .policy.static_checks import check_dates, check_situations
@@ -105,19 +106,20 @@ def cmd_validate(args) -> int:
         problems += check_situations(engine.policies, engine._evaluator)
     warnings = [d for d in problems if d.severity in NON_BLOCKING]
     problems = [d for d in problems if d.severity not in NON_BLOCKING]
-    if warnings and not problems:
-        _print_diagnostics(warnings, args, root)
     if problems:
         problems += warnings
         _print_diagnostics(problems, args, root)
         return EXIT_PROBLEMS
     count = len(engine.policies.policies)
-    if args.format == "json":
-        print(json.dumps({"diagnostics": [], "policies": count, "cases": len(cases), "clauses": len(matrix), "revision": engine.revision}))
-    else:
-        encoded = sum(1 for row in matrix if not row.not_encoded)
-        print(_t(args.lang, f"通过：{count} 个政策、{len(matrix)} 条条款（已编码 {encoded} 条，均有测试）、{len(cases)} 个测试用例（{root}，版本 {engine.revision}）",
-                 f"ok: {count} policies, {len(matrix)} clauses ({encoded} encoded, all tested), {len(cases)} test cases ({root}, revision {engine.revision})"))
+    if args.format == "json":   # one JSON document: the findings that do not block, and the counts
+        print(json.dumps({"diagnostics": [to_json(d) for d in warnings], "policies": count, "cases": len(cases),
+                          "clauses": len(matrix), "revision": engine.revision}, ensure_ascii=False))
+        return EXIT_OK
+    if warnings:
+        _print_diagnostics(warnings, args, root)
+    encoded = sum(1 for row in matrix if not row.not_encoded)
+    print(_t(args.lang, f"通过：{count} 个政策、{len(matrix)} 条条款（已编码 {encoded} 条，均有测试）、{len(cases)} 个测试用例（{root}，版本 {engine.revision}）",
+             f"ok: {count} policies, {len(matrix)} clauses ({encoded} encoded, all tested), {len(cases)} test cases ({root}, revision {engine.revision})"))
     return EXIT_OK
 
 

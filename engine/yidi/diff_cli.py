@@ -3,7 +3,7 @@
 Long runs show a progress bar (tqdm when installed — `pip install
 'yidi[progress]'` — else a one-line counter) on a terminal only, so CI logs
 stay clean. Changed claims are appended to a JSONL file as they are found
-(`--changes`, by default beside --json/--markdown), so Ctrl-C loses nothing:
+(`--changes`, by default beside --json/--markdown/--html), so Ctrl-C loses nothing:
 the partial summary is printed and the reports are written, marked partial.
 """
 
@@ -16,8 +16,12 @@ import sys
 import time
 
 from .diagnostics import DiagnosticError, render
-from .impact import SourceError, Summary, policy_source, results
-from .impact_report import markdown, terminal, to_json, write_json
+from .impact import SourceError, policy_source, results
+from .impact_examples import explain
+from .impact_html import html
+from .impact_labels import Labels
+from .impact_report import Context, document, markdown, terminal, to_json, write_json
+from .impact_summary import Summary
 from .jsonout import dumps
 from .policy.tree import load_tree
 
@@ -26,14 +30,16 @@ SMALL = 5000            # below this many claims, worker processes cost more tha
 
 def register(sub, common) -> None:
     p = sub.add_parser("diff", parents=[common], help="比较两版政策对一批结算申请的决定",
-                       description="用两版政策（目录，或 git:版本[:路径]）分别决定同一批结算申请（JSONL），报告变化的决定、字段和基金支付合计的变化")
+                       description="用两版政策（目录，或 git:版本[:路径]）分别决定同一批结算申请（JSONL），报告结果有变化的申请、"
+                                   "按参保地/险种/就医类型/待遇标准的分类统计、基金支付的变化和按影响挑选的示例")
     p.add_argument("old", metavar="OLD", help="原政策：目录，或 git:REV[:path]（path 默认 policies）")
     p.add_argument("new", metavar="NEW", help="新政策：目录，或 git:REV[:path]")
     p.add_argument("--claims", required=True, metavar="FILE", help="结算申请 JSONL（每行一份；yidi synth 可生成）")
     p.add_argument("--json", metavar="OUT", help="写出 JSON 报告")
     p.add_argument("--markdown", metavar="OUT", help="写出 Markdown 报告（可附在变更申请上）")
+    p.add_argument("--html", metavar="OUT", help="写出 HTML 报告（含图表，单个文件，离线可看）")
     p.add_argument("--changes", metavar="OUT", help="逐条写出有变化的申请（JSONL，边算边写；默认与报告同名 .changes.jsonl）")
-    p.add_argument("--sample", type=int, default=20, metavar="K", help="报告中的变化示例份数（默认 20）")
+    p.add_argument("--sample", type=int, default=20, metavar="K", help="每类示例的最多份数（默认 20）")
     p.add_argument("--jobs", type=int, default=0, metavar="N", help="并行进程数（默认：CPU 核数；少量申请时用 1）")
     p.add_argument("--no-progress", action="store_true", help="不显示进度条")
     p.set_defaults(func=run)
@@ -61,14 +67,13 @@ class _Progress:
             except ImportError:
                 pass
 
-    def update(self, changed: int) -> None:
-        self.count += 1
+    def update(self, done: int, changed: int) -> None:
+        step, self.count = done - self.count, done
         if not self.enabled:
             return
         if self.bar is not None:
-            self.bar.update(1)
-            if self.count % 1000 == 0:
-                self.bar.set_postfix(变化=changed, refresh=False)
+            self.bar.update(step)
+            self.bar.set_postfix(变化=changed, refresh=False)
             return
         now = time.monotonic()
         if now - self.last > 0.5:
@@ -88,23 +93,26 @@ def run(args) -> int:
     if not claims.is_file():
         print(f"找不到结算申请文件：{claims}", file=sys.stderr)
         return 2
-    changes_path = args.changes or next((str(pathlib.Path(p).with_suffix(".changes.jsonl")) for p in (args.json, args.markdown) if p), None)
+    changes_path = args.changes or next((str(pathlib.Path(p).with_suffix(".changes.jsonl"))
+                                         for p in (args.json, args.markdown, args.html) if p), None)
     try:
         with policy_source(args.old) as (old_root, old_label), policy_source(args.new) as (new_root, new_label):
+            trees = []
             for root, label in ((old_root, old_label), (new_root, new_label)):
                 try:
-                    load_tree(root)                       # refuse early, with file:line, if a tree is broken
+                    trees.append(load_tree(root))          # refuse early, with file:line, if a tree is broken
                 except DiagnosticError as exc:
                     print(render(exc.diagnostics, lang=args.lang), file=sys.stderr)
                     print(f"政策 {label} 有错误，无法比较", file=sys.stderr)
                     return 1
-            return _compare(args, claims, old_root, new_root, old_label, new_label, changes_path)
+            return _compare(args, claims, trees, (old_root, new_root), Context(old_label, new_label, str(claims), 0.0,
+                                                                                 Labels(*trees)), changes_path)
     except SourceError as exc:
         print(str(exc), file=sys.stderr)
         return 2
 
 
-def _compare(args, claims, old_root, new_root, old_label, new_label, changes_path) -> int:
+def _compare(args, claims, trees, roots, ctx: Context, changes_path) -> int:
     total = _count_lines(claims)
     jobs = args.jobs or os.cpu_count() or 1
     if total is not None and total < SMALL:
@@ -112,17 +120,18 @@ def _compare(args, claims, old_root, new_root, old_label, new_label, changes_pat
     summary = Summary(args.sample)
     progress = _Progress(total, not args.no_progress)
     started = time.monotonic()
-    changes = open(changes_path, "w", encoding="utf-8") if changes_path else None
-    # Ctrl-C sets a flag checked between claims, so the counts and the changes file always agree.
+    changes = open(changes_path, "w", encoding="utf-8") if changes_path else None  # noqa: SIM115 — closed below
+    # Ctrl-C sets a flag checked between blocks, so the counts and the changes file always agree.
     stop: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     try:
-        with open(claims, encoding="utf-8") as lines:
-            for result in results(old_root, new_root, lines, jobs):
-                record = summary.add(result)
-                if record is not None and changes is not None:
-                    changes.write(dumps(record) + "\n")
-                progress.update(summary.changed)
+        with open(claims, "rb") as lines:
+            for block in results(trees[0], trees[1], lines, jobs, roots):
+                summary.add(block)
+                if changes is not None:
+                    changes.writelines(dumps(record) + "\n" for record in block[1])
+                tally = summary.tally
+                progress.update(tally.claims + tally.invalid + tally.not_claims, tally.changed)
                 if stop:
                     break
     finally:
@@ -131,13 +140,19 @@ def _compare(args, claims, old_root, new_root, old_label, new_label, changes_pat
         if changes is not None:
             changes.close()
     interrupted = summary.partial = bool(stop)
-    seconds = time.monotonic() - started
-    print(terminal(summary, old_label, new_label, seconds))
+    ctx.seconds = time.monotonic() - started
+    ctx.changes_file, ctx.html_file = changes_path, args.html
+    print(terminal(summary, ctx))
+    if args.json or args.markdown or args.html:
+        ctx.steps = explain(trees[0], trees[1], claims, [record for _, record in summary.examples()])
     if args.json:
-        write_json(args.json, to_json(summary, old_label, new_label, str(claims), seconds))
+        write_json(args.json, to_json(summary, ctx))
+    blocks = document(summary, ctx) if args.markdown or args.html else []
     if args.markdown:
-        pathlib.Path(args.markdown).write_text(markdown(summary, old_label, new_label, str(claims), seconds), encoding="utf-8")
-    written = [p for p in (args.json, args.markdown, changes_path) if p]
+        pathlib.Path(args.markdown).write_text(markdown(blocks, args.html), encoding="utf-8")
+    if args.html:
+        pathlib.Path(args.html).write_text(html(blocks), encoding="utf-8")
+    written = [p for p in (args.json, args.markdown, args.html, changes_path) if p]
     if written:
         print("已写出：" + "、".join(written), file=sys.stderr)
     return 130 if interrupted else 0

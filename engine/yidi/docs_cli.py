@@ -25,6 +25,7 @@ def register(sub, common) -> None:
 
 def run(args) -> int:
     from .cli import EXIT_OK, EXIT_PROBLEMS, _load, _t
+    from .docsite.pages import Untranslatable
     from .docsite.site import OutputNotOurs, build, generate, handbook_dir
 
     engine, root = _load(args)
@@ -38,6 +39,11 @@ def run(args) -> int:
     out = pathlib.Path(args.out)
     try:
         config = generate(out, root, as_of, None if args.no_handbook else handbook_dir())
+    except Untranslatable as exc:
+        from .cli import _print_diagnostics
+
+        _print_diagnostics([exc.diagnostic], args, root)
+        return EXIT_PROBLEMS
     except OutputNotOurs:
         print(_t(args.lang, f"输出目录 {out} 中有不是 yidi docs 生成的文件，未覆盖；请换一个目录",
                  f"{out} holds files yidi docs did not write; not overwriting"), file=sys.stderr)

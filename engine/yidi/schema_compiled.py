@@ -112,7 +112,9 @@ def _unique(items: list) -> bool:
 # The compiler.
 
 _ANNOTATIONS = {"title": str, "description": str, "$comment": str, "format": str,
-                "examples": list, "deprecated": bool, "readOnly": bool, "writeOnly": bool}
+                "examples": list, "deprecated": bool, "readOnly": bool, "writeOnly": bool,
+                # the editor's words (yidi.schema_editor): annotations for the YAML language server
+                "errorMessage": str, "patternErrorMessage": str, "markdownDescription": str}
 _KEYWORDS = {"$ref", "type", "enum", "const", "properties", "patternProperties", "additionalProperties", "required",
              "propertyNames", "items", "uniqueItems", "pattern", "allOf", "anyOf", "oneOf", "not", "if"}
 _IGNORED = {"default", "then", "else", "$defs"}  # `then`/`else` are compiled with `if`, `$defs` through `$ref`

@@ -18,9 +18,11 @@ from typing import Any
 from .diagnostics import Diagnostic
 from .engine import Engine
 from .errors import EvaluationError, InputError
+from .expect_schema import expectation_schema
 from .policy.loader import read_located
 from .policy.model import Citation
 from .policy.tree import POLICY_FILE, display_path
+from .schema_check import check_against_schema
 from .source import LocatedDocument, Position
 
 
@@ -74,6 +76,7 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic]) -
         doc = read_located(test_file, display, "policy-test.schema.json", problems)
         if doc is None:
             continue
+        problems.extend(check_against_schema(doc, expectation_schema()))   # `expect` has the answer's types
         compiled = by_file.get(display_path(policy_file, root))
         if compiled is None:
             continue
@@ -99,6 +102,48 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic]) -
                               tuple(raw["expect_error"]) if raw.get("expect_error") is not None else None,
                               doc.at(("cases", i)), doc, tuple(raw.get("expect_rules") or ())))
     return cases
+
+
+def cases_moved(engine: Engine, cases: list[Case]) -> list[Diagnostic]:
+    """Test cases whose insured region is now decided by another policy than their folder's.
+
+    Adding a city takes over its insured regions: a province's test case for
+    "410300" is then decided by the new city and `yidi test` fails. `yidi
+    validate` warns where the city is added (its `region` line), naming the
+    cases, so the officer moves them or changes their region at once.
+    """
+    moved: dict[str, list[Case]] = {}
+    for case in cases:
+        insured = case.input.get("insured") if isinstance(case.input, dict) else None
+        region = insured.get("region") if isinstance(insured, dict) else None
+        if not isinstance(region, str) or case.policy_id not in engine.policies.policies:
+            continue
+        try:
+            chosen = engine.policies.for_region(region)[0].id
+        except (KeyError, IndexError):
+            continue
+        if chosen != case.policy_id:
+            moved.setdefault(chosen, []).append(case)
+    out = []
+    for policy_id, affected in moved.items():
+        policy = engine.policies.policies[policy_id].layered.policy
+        where = policy.region_position or policy.position
+        listing = "；".join(f"{c.position.file}:{c.position.line} “{c.name}”（{_insured(c)}）" for c in affected)
+        listing_en = "; ".join(f"{c.position.file}:{c.position.line} {c.name!r} ({_insured(c)})" for c in affected)
+        folders = "、".join(sorted({c.policy_id for c in affected}))
+        out.append(Diagnostic(
+            "case-moved", f"政策 {policy_id}（{policy.name}，{policy.region}）决定了 {len(affected)} 个写在 {folders} 目录下的测试用例的参保地，"
+                          f"这些用例将改由 {policy_id} 决定，yidi test 会失败：{listing}",
+            f"policy {policy_id} ({policy.region}) now decides the insured region of {len(affected)} test case(s) written for "
+            f"{folders}; yidi test will fail: {listing_en}",
+            where.file, where.line, where.column, "warning",
+            f"把这些用例的参保地改为 {folders} 的其他区划，或把用例移到 {policy_id} 的 tests/ 目录",
+            f"give these cases another insured region of {folders}, or move them to {policy_id}'s tests/ folder"))
+    return out
+
+
+def _insured(case: Case) -> str:
+    return str(case.input["insured"]["region"])
 
 
 def run_case(engine: Engine, case: Case) -> Outcome:

@@ -3,10 +3,11 @@
 The expression is parsed with the engine's own parser, so what is rendered is
 what runs. Names become their Chinese titles (glossary, parameter and
 variable titles); `and`/`or`/`not` become 且/或/非; comparisons keep their
-symbols. Anything the renderer has no faithful words for (list
-comprehensions, member access on computed values) makes it give up on the
-whole expression: the page then shows the expression itself in code font
-rather than a paraphrase that might mislead.
+symbols; a list comprehension reads as "历史备案中满足【…】者的取消日期".
+Anything the renderer has no faithful words for (member access on a computed
+value, an unknown function) makes it give up on the whole expression rather
+than paraphrase it misleadingly — and the docs build fails, naming the rule
+(`yidi docs` never publishes a rule in code a reader cannot read).
 """
 
 from __future__ import annotations
@@ -46,11 +47,25 @@ class Rendered:
 class Namer:
     """Chinese names for the paths of one policy: parameters, its variables, fields, outputs."""
 
-    def __init__(self, parameters: dict[str, str] | None = None, variables: dict[str, str] | None = None):
+    def __init__(self, parameters: dict[str, str] | None = None, variables: dict[str, str] | None = None,
+                 bound: dict[str, str] | None = None):
         self.parameters = parameters or {}
         self.variables = variables or {}
+        self.bound = bound or {}        # comprehension variable → the path of the list it runs over
+
+    def binding(self, name: str, source: str) -> Namer:
+        """This namer, with `name` standing for one item of the list at path `source`."""
+        return Namer(self.parameters, self.variables, {**self.bound, name: source})
 
     def name(self, path: str) -> str:
+        head, _, rest = path.partition(".")
+        if head in self.bound:                  # a field of the current item: its own title
+            if not rest:
+                raise Unsure(f"the item {head} itself")
+            label = glossary.name_label(f"{self.bound[head]}.{rest}")
+            if label is None:
+                raise Unsure(path)
+            return label
         if path.startswith("param."):
             title = self.parameters.get(path[len("param."):])
             return f"「{title}」" if title else f"`{path}`"
@@ -139,7 +154,21 @@ class _Renderer:
             return self.call(node), _ATOM
         if isinstance(node, ast.ListExpr):
             return "、".join(self.go(i, _ATOM) for i in node.items), _CMP
-        raise Unsure(type(node).__name__)  # comprehensions, member access on computed values
+        if isinstance(node, ast.Comprehension):
+            return self.comprehension(node), _ATOM
+        raise Unsure(type(node).__name__)  # member access on computed values
+
+    def comprehension(self, node: ast.Comprehension) -> str:
+        """`[h.cancelled_on for h in history if c]` → 历史备案中满足【c】者的取消日期."""
+        if not isinstance(node.source, ast.Path) or node.source.dotted in self.namer.bound:
+            raise Unsure("a comprehension over a computed list")
+        source = node.source.dotted
+        inner = _Renderer(self.namer.binding(node.name, source))
+        whole = self.namer.name(source)
+        which = f"{whole}中满足【{inner.top(node.condition)}】者" if node.condition is not None else f"{whole}中各项"
+        if isinstance(node.item, ast.Path) and node.item.dotted == node.name:
+            return which
+        return f"{which}的{inner.go(node.item, _ATOM)}"
 
     def literal(self, value, of: str | None) -> str:
         if value is None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from ..diagnostics import Diagnostic
 from ..policy.coverage import ClauseRow
 from ..policy.model import Parameter, ParameterValue, Rule
 from ..policy.tree import CompiledPolicy
 from ..testing import Outcome
 from . import facts, glossary
-from .exprtext import Namer, render
+from .exprtext import Namer, Rendered, render
 from .markdown import anchor, code, details, esc, number, pre, table
 from .svg import describe, timeline
 
@@ -36,6 +37,31 @@ class PageContext:
     handbook: bool = False                       # the hand-written pages are in the site (links to them work)
     summaries: dict[str, str] = field(default_factory=dict)  # documents that are only summaries (press Q&A) → what they are
     floor_conflicts: list = field(default_factory=list)       # `floor-conflict` findings of the static checks
+
+
+class Untranslatable(Exception):
+    """An expression the site cannot put into Chinese: the build stops and names the rule, rather than
+    publish a condition in code an officer cannot read."""
+
+    def __init__(self, rule: Rule, part: str, text: str):
+        super().__init__(f"{rule.id} {part}: {text}")
+        self.diagnostic = Diagnostic(
+            "untranslatable-expression",
+            f"规则 {rule.id} 的{'条件' if part == 'when' else '取值'}无法可靠地译成中文，文档网站不予发布：{text.strip()}",
+            f"the {part} of rule {rule.id} cannot be put into Chinese words reliably; the docs site is not built: {text.strip()}",
+            rule.position.file, rule.position.line, rule.position.column, "error",
+            "改写为文档能转述的写法（见 docs/dsl.md），或为转述程序补上这种写法（engine/yidi/docsite/exprtext.py）",
+            "rewrite it in a form the docs can put into words (docs/dsl.md), or teach engine/yidi/docsite/exprtext.py the form")
+
+
+def words(rule: Rule, part: str, namer: Namer) -> Rendered:
+    """The rule's `when` or `value` in Chinese; Untranslatable if it has no faithful words."""
+    expression = rule.when if part == "when" else rule.value
+    assert expression is not None
+    shown = render(expression.text, namer, rule.sets if part == "value" else None)
+    if shown.text is None:
+        raise Untranslatable(rule, part, expression.text)
+    return shown
 
 
 def namer_for(compiled: CompiledPolicy) -> Namer:
@@ -173,11 +199,8 @@ def _filing(compiled: CompiledPolicy, ctx: PageContext) -> str:
 
 def _rule_line(rule: Rule, compiled: CompiledPolicy, ctx: PageContext, namer: Namer | None) -> str:
     """A rule as one list item; with `namer`, its condition in words too."""
-    words = ""
-    if rule.when is not None and namer is not None:
-        shown = render(rule.when.text, namer)
-        words = f"：当 {esc(shown.text)}" if shown.text else f"：当 {code(shown.code)}"
-    return f"- {esc(rule.title)}{words}（{esc(rule.source.label())}；{rule_link(rule, compiled.id, ctx)}）"
+    condition = f"：当 {esc(words(rule, 'when', namer).text)}" if rule.when is not None and namer is not None else ""
+    return f"- {esc(rule.title)}{condition}（{esc(rule.source.label())}；{rule_link(rule, compiled.id, ctx)}）"
 
 
 def _reductions(compiled: CompiledPolicy, ctx: PageContext) -> str:
@@ -188,19 +211,24 @@ def _reductions(compiled: CompiledPolicy, ctx: PageContext) -> str:
     rows = []
     for row in by_treatment:
         values, sources = (parameter_cells(row.parameter, ctx.summaries) if row.parameter
-                           else (esc(row.rule.value.text), citation(row.rule.source, ctx.summaries)))
+                           else (_value_words(row.rule, compiled), citation(row.rule.source, ctx.summaries)))
         rows.append([glossary.treatment_label(row.treatment), values, sources, rule_link(row.rule, compiled.id, ctx)])
     out.append(table(["待遇标准", "降低百分点", "依据", "规则"], rows) or "本政策没有按待遇标准设定降低幅度的规则。\n")
     if others:
         namer = namer_for(compiled)
         rows = []
         for row in others:
-            shown = render(row.rule.when.text, namer) if row.rule.when else None
-            condition = esc(shown.text) if shown and shown.text else code(shown.code) if shown else "总是"
-            values, _ = parameter_cells(row.parameter) if row.parameter else (esc(row.rule.value.text), "")
+            condition = esc(words(row.rule, "when", namer).text) if row.rule.when else "总是"
+            values, _ = parameter_cells(row.parameter) if row.parameter else (_value_words(row.rule, compiled), "")
             rows.append([esc(row.rule.title), condition, values, citation(row.rule.source, ctx.summaries), rule_link(row.rule, compiled.id, ctx)])
         out.append("\n### 其他情形\n\n" + table(["情形", "条件", "降低百分点", "依据", "规则"], rows))
     return "\n".join(out) + "\n"
+
+
+def _value_words(rule: Rule, compiled: CompiledPolicy) -> str:
+    if rule.value.is_literal:
+        return esc(glossary.value_label(rule.value.literal, rule.sets))
+    return esc(words(rule, "value", namer_for(compiled)).text)
 
 
 def _rules(compiled: CompiledPolicy, ctx: PageContext) -> str:
@@ -227,10 +255,8 @@ def _rule_block(rule: Rule, compiled: CompiledPolicy, ctx: PageContext, namer: N
     if rule.when is None:
         lines.append("- 条件：总是适用（作为默认规则）")
     else:
-        shown = render(rule.when.text, namer)
-        if shown.text is None:
-            lines.append(f"- 条件（无法可靠地转述，按原文）：{code(shown.code)}")
-        elif len(shown.conjuncts) > 1:
+        shown = words(rule, "when", namer)
+        if len(shown.conjuncts) > 1:
             lines.append("- 条件：同时满足")
             lines += [f"    - {esc(c)}" for c in shown.conjuncts]
         else:
@@ -238,8 +264,7 @@ def _rule_block(rule: Rule, compiled: CompiledPolicy, ctx: PageContext, namer: N
     if rule.value.is_literal:
         lines.append(f"- 取值：“{esc(glossary.value_label(rule.value.literal, rule.sets))}”")
     else:
-        shown = render(rule.value.text, namer, rule.sets)
-        lines.append(f"- 取值：{esc(shown.text)}" if shown.text else f"- 取值（按原文）：{code(shown.code)}")
+        lines.append(f"- 取值：{esc(words(rule, 'value', namer).text)}")
     if rule.overrides:
         targets = "、".join("同一变量的所有其他规则" if t == "*" else _link_by_id(t, compiled, ctx) for t in rule.overrides)
         lines.append(f"- 例外于：{targets}")
@@ -247,6 +272,8 @@ def _rule_block(rule: Rule, compiled: CompiledPolicy, ctx: PageContext, namer: N
         lines.append(f"- 适用期间：{number(rule.effective_from) if rule.effective_from else '—'} 至 "
                      f"{number(rule.effective_until) + ' 前' if rule.effective_until else '长期'}")
     lines.append(f"- 依据：{citation(rule.source, ctx.summaries)}")
+    if rule.guard:
+        lines.append(f"- 防护规则（现行取值下不会适用）：{esc(rule.guard)}")
     if rule.interpretation:
         lines.append(f"- ※ 解释：{esc(rule.interpretation)}")
     code_text = "\n".join(f"{k}: {e.text.strip()}" for k, e in (("when", rule.when), ("value", rule.value)) if e is not None)

@@ -44,7 +44,7 @@ SETTINGS = {
                 # The API reference (docs/api.md) is generated from the docstrings of the code itself.
                 {"mkdocstrings": {"handlers": {"python": {"paths": ["engine"], "options": {
                     "show_source": False, "members_order": "source", "heading_level": 2, "show_root_heading": True}}}}}],
-    "markdown_extensions": ["tables", "admonition", "attr_list", {"toc": {"toc_depth": 3}}],
+    "markdown_extensions": ["tables", "admonition", "attr_list", "md_in_html", {"toc": {"toc_depth": 3}}],
     "extra_css": ["css/yidi.css"],
     "strict": True,
 }
@@ -153,27 +153,31 @@ def _index(handbook: pathlib.Path | None, ordered, ctx: PageContext) -> str:
 
 
 def compare_page(engine: Engine, ordered, ctx: PageContext) -> str:
-    """One row per situation, one column per region; then the validity timelines."""
-    header = ["情形"] + [f"[{esc(c.layered.policy.name)}](policies/{c.id}.md)" for c in ordered]
-    rows = []
+    """One table per situation — a row per region, a column per output, in Chinese — then the validity timelines.
+
+    Why not one matrix (situations × regions): with a column per region the
+    cells shrink to a few characters at 1280 px and each new city makes it
+    worse; a row per region keeps every cell readable however many regions
+    there are.
+    """
     # A temporary filing starting about six months before the reference day, for "admitted on its last valid day".
     start = ctx.as_of - datetime.timedelta(days=183)
     earlier = {c.id: next((v for v in facts.validities(engine, c.id, start, ctx.as_of)
                            if v.filing_type == "other_temporary"), None) for c in ordered}
-    for situation in SITUATIONS:
-        row = [esc(situation.title)]
-        for c in ordered:
-            _, cell = decide(engine, c.id, situation, ctx.as_of, earlier[c.id])
-            row.append(_cell(cell))
-        rows.append(row)
     out = ["# 地区对比\n",
            f"同样的情形交给每个地区的政策决定（参保地为该政策所辖的区划，就医地在外省；入院日期在 {ctx.as_of.isoformat()} 之前几天；"
-           "职工医保、三级医院住院）。每格为：待遇标准 / 支付比例降低 / 结算方式。"
+           "职工医保、三级医院住院）。每种情形一张表：每个地区一行，列出待遇标准、支付比例降低的百分点和结算方式。"
            "政策没有规定的输出写“未能确定”，并注明把它留给参保地规定的条款（例如国家基线不规定降低幅度）；"
-           "这是部分决定，不是错误。\n",
-           table(header, rows),
-           "\n※ 表示决定依据了解释（`interpretation_applied`）。\n",
-           "## 备案有效期\n"]
+           "这是部分决定，不是错误。“依据了解释”表示决定用到了文件未明确规定、由政策人员作出解释之处"
+           "（各地区页面的“解释”一节逐条列出）。\n"]
+    for situation in SITUATIONS:
+        rows = []
+        for c in ordered:
+            _, cell = decide(engine, c.id, situation, ctx.as_of, earlier[c.id])
+            rows.append([f"[{esc(c.layered.policy.name)}](policies/{c.id}.md)", *_cells(cell)])
+        out.append(f"## {esc(situation.title)}\n")
+        out.append(f'<div class="yidi-compare" markdown="1">\n\n{table(["地区", "待遇标准", "支付比例降低", "结算方式", "说明"], rows)}\n</div>\n')
+    out.append("## 备案有效期\n")
     for filing_type in ("other_temporary", "long_term_resident"):
         lines = [(c.layered.policy.name, v) for c in ordered for v in ctx.validity.get(c.id, []) if v.filing_type == filing_type]
         label = glossary.value_label(filing_type)
@@ -183,17 +187,20 @@ def compare_page(engine: Engine, ordered, ctx: PageContext) -> str:
     return "\n".join(out)
 
 
-def _cell(cell) -> str:
+def _cells(cell) -> list[str]:
+    """Treatment, reduction, route and a note, in words; a policy that cannot decide says why."""
     if cell.error:
-        return f"无法决定：{esc(cell.error)}"
-    mark = " ※" if "interpretation_applied" in cell.flags else ""
+        return ["无法决定", "", "", esc(cell.error)]
     left_open = dict(cell.undetermined)
+    notes = []
     if "reduction_pp" in left_open:
-        reduction = f"降低幅度未能确定（由参保地规定：{esc(left_open['reduction_pp'] or '')}）"
+        reduction = "未能确定"
+        notes.append(f"降低幅度由参保地规定（{esc(left_open['reduction_pp'] or '')}）")
     else:
-        reduction = f"降低 {number(cell.reduction)} 个百分点"
-    return (f"{glossary.treatment_label(cell.treatment)}<br>{reduction}<br>"
-            f"{glossary.value_label(cell.route)}{mark}")
+        reduction = f"{number(cell.reduction)} 个百分点"
+    if "interpretation_applied" in cell.flags:
+        notes.append("依据了解释")
+    return [glossary.treatment_label(cell.treatment), reduction, glossary.value_label(cell.route), "；".join(notes)]
 
 
 def build(config_path: pathlib.Path, strict: bool = True) -> pathlib.Path:

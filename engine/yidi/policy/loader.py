@@ -125,6 +125,7 @@ class _Builder:
             benefits=benefits, rules=rules, file=self.doc.file, position=self.at(),
             extends_position=self.at("extends") if "extends" in data else None, in_force=in_force,
             floors=tuple(self.floor(i, raw) for i, raw in enumerate(data.get("floors") or ())),
+            region_position=self.at("region"),
         )
 
     def floor(self, index: int, raw: dict) -> Floor:
@@ -178,6 +179,7 @@ class _Builder:
             effective_until=None if until is _BAD else until,
             policy_id=self.id, position=self.doc.at(base),
             overrides_positions=tuple(self.doc.at((*base, "overrides", j)) for j in range(len(raw.get("overrides") or ()))),
+            guard=raw.get("guard"),
         )
 
     def parameter(self, name: str, raw: dict) -> Parameter | None:

@@ -90,6 +90,7 @@ class Rule:
     policy_id: str
     position: Position
     overrides_positions: tuple[Position, ...] = ()
+    guard: str | None = None     # why this rule, kept on purpose, cannot take effect under the current values
 
 
 @dataclass(frozen=True)
@@ -196,3 +197,4 @@ class Policy:
     extends_position: Position | None = None
     in_force: InForce | None = None
     floors: tuple[Floor, ...] = ()
+    region_position: Position | None = None

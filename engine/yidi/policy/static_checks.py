@@ -266,6 +266,7 @@ def _floor_findings(compiled: CompiledPolicy, document: dict, answer: dict, desc
 def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     fired: set[str] = set()
+    situations: dict[str, str] = {}       # rule → the first situation it took effect in (for guard-fires)
     defined: dict[str, Any] = {}
     reported: set[tuple] = set()
     for compiled in policies.policies.values():
@@ -297,13 +298,30 @@ def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
             except EvaluationError:
                 continue
             if answer["policy"]["id"] == compiled.id:
-                fired.update(entry for entry in answer["trace"] if isinstance(entry, str))
-                fired.update(touched)
+                took_effect = {entry for entry in answer["trace"] if isinstance(entry, str)} | touched
+                for rule_id in took_effect - fired:
+                    situations[rule_id] = f"政策 {compiled.id}，{description}"
+                fired.update(took_effect)
                 if "floor_conflict" in answer["flags"]:
                     found += _floor_findings(compiled, document, answer, description, defined, reported)
     for rule_id, rule in defined.items():
-        if rule_id not in fired:
+        if rule_id not in fired and not rule.guard:
             found.append(_at(rule.position, "warning", "never-fires",
-                             f"规则 {rule_id}（{rule.source.label()}）在枚举的所有情形中都没有生效：条件可能自相矛盾，或总被其他规则排除",
-                             f"rule {rule_id} ({rule.source.label()}) takes effect in none of the enumerated situations"))
+                             f"规则 {rule_id}（{rule.source.label()}）在枚举的所有情形中都没有生效：条件可能自相矛盾，或总被其他规则排除"
+                             f"（若是有意保留的防护规则，请在规则下写 guard: 说明原因）",
+                             f"rule {rule_id} ({rule.source.label()}) takes effect in none of the enumerated situations "
+                             f"(if it is a guard kept on purpose, say why under guard:)"))
+        elif rule_id in fired and rule.guard:
+            found.append(_at(rule.position, "warning", "guard-fires",
+                             f"规则 {rule_id} 标为防护规则（guard：{rule.guard}），但在枚举的情形中生效了{_first_situation(rule_id, situations)}："
+                             f"标记所说的理由已不成立，请核对这条规则，并删去或改写 guard",
+                             f"rule {rule_id} is marked as a guard ({rule.guard}) but takes effect{_first_situation(rule_id, situations, 'en')}: "
+                             f"the reason given no longer holds; check the rule and remove or reword guard"))
     return found
+
+
+def _first_situation(rule_id: str, situations: dict[str, str], lang: str = "zh") -> str:
+    where = situations.get(rule_id)
+    if where is None:
+        return ""
+    return f"（情形：{where}）" if lang == "zh" else f" (situation: {where})"
