@@ -82,28 +82,26 @@ def _load(args, paths=None) -> tuple[Engine | None, pathlib.Path]:
     try:
         return Engine.load(root, cache=not getattr(args, "no_cache", False)), root
     except DiagnosticError as exc:
-        _print_diagnostics(exc.diagnostics, args, root)
-        errors = sum(1 for d in exc.diagnostics if d.severity == "error")
-        print(_t(args.lang, f"政策有 {errors} 处错误，未加载（{root}）", f"{errors} error(s) in the policies at {root}; not loaded"), file=sys.stderr)
+        _report_unloaded(exc, args, root)
         return None, root
 
 
+def _report_unloaded(exc: DiagnosticError, args, root: pathlib.Path) -> None:
+    _print_diagnostics(exc.diagnostics, args, root)
+    errors = sum(1 for d in exc.diagnostics if d.severity == "error")
+    print(_t(args.lang, f"政策有 {errors} 处错误，未加载（{root}）", f"{errors} error(s) in the policies at {root}; not loaded"), file=sys.stderr)
+
+
 def cmd_validate(args) -> int:
-    from .policy.coverage import build_matrix
-    from .testing import cases_moved, load_cases
+    from .validation import validate
 
-    engine, root = _load(args, args.paths)
-    if engine is None:
+    root = find_policy_root(args.policies, args.paths)
+    try:
+        result = validate(root, as_of=args.as_of, horizon=args.horizon, static=not args.no_static, use_cache=not args.no_cache)
+    except DiagnosticError as exc:
+        _report_unloaded(exc, args, root)
         return EXIT_PROBLEMS
-    problems: list[Diagnostic] = []
-    cases = load_cases(engine, root, problems)
-    problems += cases_moved(engine, cases)
-    matrix = build_matrix(engine.policies, root, cases, problems)
-    if not args.no_static:
-        from .policy.static_checks import check_dates, check_situations
-
-        problems += check_dates(engine.policies, args.as_of, args.horizon)
-        problems += check_situations(engine.policies, engine._evaluator)
+    engine, problems, cases, matrix = result.engine, result.problems, result.cases, result.matrix
     warnings = [d for d in problems if d.severity in NON_BLOCKING]
     problems = [d for d in problems if d.severity not in NON_BLOCKING]
     if problems:
