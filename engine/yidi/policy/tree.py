@@ -183,12 +183,58 @@ def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> Poli
     found = cache.read(cache_dir, key)
     if isinstance(found, PolicySet):
         return dataclasses.replace(found, root=root)
-    built = _build(root, files)
+    built = _build(root, files, _Reuse(cache_dir, dict(contents)))
     cache.write(cache_dir, key, built)
     return built
 
 
-def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
+class _Reuse:
+    """Parts of an earlier build kept in the cache, each keyed by the files it comes from and the engine.
+
+    When one file of a large tree changes, only that file is read again and only
+    the policies whose chain includes it are compiled again. Only parts built
+    without any problem are kept; anything that is not an intact part of the
+    expected kind is ignored and built again.
+    """
+
+    def __init__(self, directory: pathlib.Path, contents: dict[str, bytes]):
+        from . import cache
+
+        self.cache, self.directory, self.contents = cache, directory, contents
+
+    def _key(self, prefix: str, files: list[str]) -> str:
+        return prefix + self.cache.key_for([(name, self.contents[name]) for name in files])
+
+    def policy(self, display: str) -> Policy | None:
+        found = self.cache.read(self.directory, self._key("f-", [display]))
+        return found if isinstance(found, Policy) and found.file == display else None
+
+    def keep_policy(self, policy: Policy) -> None:
+        self.cache.write(self.directory, self._key("f-", [policy.file]), policy)
+
+    def compiled(self, chain: tuple[Policy, ...]) -> CompiledPolicy | None:
+        shared = _parts(chain)
+        found = self.cache.read(self.directory, self._key("c-", [p.file for p in chain]), shared)
+        return found if isinstance(found, CompiledPolicy) and found.id == chain[-1].id else None
+
+    def keep_compiled(self, chain: tuple[Policy, ...], compiled: CompiledPolicy) -> None:
+        """Kept without the policies of its chain: those are read (or taken from the cache) file by file."""
+        shared = {id(obj): token for token, obj in _parts(chain).items()}
+        self.cache.write(self.directory, self._key("c-", [p.file for p in chain]), compiled, shared)
+
+
+def _parts(chain: tuple[Policy, ...]) -> dict[tuple, Any]:
+    """Each policy of a chain and its documents, parameters, variables, tables, rules and floors, by a token."""
+    found: dict[tuple, Any] = {}
+    for policy in chain:
+        found[(policy.file,)] = policy
+        for name in ("documents", "parameters", "variables", "benefits", "rules", "floors"):
+            for i, part in enumerate(getattr(policy, name)):
+                found[(policy.file, name, i)] = part
+    return found
+
+
+def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None = None) -> PolicySet:
     from .loader import load_policy  # YAML and schema checking are needed only to build, not to read the cache
 
     problems: list[Diagnostic] = []
@@ -198,7 +244,13 @@ def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
     for path in files:
         display = display_path(path, root)
         digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
-        policy = load_policy(path, display, problems)
+        policy = reuse.policy(display) if reuse is not None else None
+        if policy is None:
+            mine: list[Diagnostic] = []
+            policy = load_policy(path, display, mine)
+            problems += mine
+            if policy is not None and not mine and reuse is not None:
+                reuse.keep_policy(policy)
         if policy is None:
             unreadable += 1
             continue
@@ -222,26 +274,42 @@ def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
         chain = chain_of(policy, policies, problems if not unreadable else [])
         if chain is None:
             continue
-        layered = layer(policy, chain, problems)
-        _check_citations(layered, problems)
-        versions = ParameterVersions.build(layered)
-        inactive_by_version = [frozenset(p.id for p in chain if p.in_force is not None and p.in_force.start > start)
-                               for start in versions.starts]
-        epochs: dict[frozenset[str], dict[str, Program]] = {}
-        for inactive in sorted(set(inactive_by_version), key=len):  # all rules in force first
-            programs = {}
-            for kind in KINDS:
-                program = compile_policy(layered, kind, problems, inactive)
-                if program is not None:
-                    programs[kind] = program
-            epochs[inactive] = programs
-        if all(len(programs) == len(KINDS) for programs in epochs.values()):
-            newest = epochs[min(epochs, key=len)]
-            by_version = {kind: tuple(epochs[inactive][kind] for inactive in inactive_by_version) for kind in KINDS}
-            compiled[policy.id] = CompiledPolicy(layered, newest, versions, BenefitLookup.build(layered.benefits), by_version)
+        kept = reuse.compiled(chain) if reuse is not None else None
+        if kept is not None:
+            compiled[policy.id] = kept
+            continue
+        mine = []
+        built = _compile(policy, chain, mine)
+        problems += mine
+        if built is not None:
+            compiled[policy.id] = built
+            if not mine and reuse is not None:
+                reuse.keep_compiled(chain, built)
     if problems:
         raise DiagnosticError(sort_diagnostics(_dedupe(problems)))
     return PolicySet(root, compiled, by_region, digest.hexdigest()[:16])
+
+
+def _compile(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic]) -> CompiledPolicy | None:
+    """Layer one policy on its chain and compile it for every kind and rule epoch (None if it has problems)."""
+    layered = layer(policy, chain, problems)
+    _check_citations(layered, problems)
+    versions = ParameterVersions.build(layered)
+    inactive_by_version = [frozenset(p.id for p in chain if p.in_force is not None and p.in_force.start > start)
+                           for start in versions.starts]
+    epochs: dict[frozenset[str], dict[str, Program]] = {}
+    for inactive in sorted(set(inactive_by_version), key=len):  # all rules in force first
+        programs = {}
+        for kind in KINDS:
+            program = compile_policy(layered, kind, problems, inactive)
+            if program is not None:
+                programs[kind] = program
+        epochs[inactive] = programs
+    if all(len(programs) == len(KINDS) for programs in epochs.values()):
+        newest = epochs[min(epochs, key=len)]
+        by_version = {kind: tuple(epochs[inactive][kind] for inactive in inactive_by_version) for kind in KINDS}
+        return CompiledPolicy(layered, newest, versions, BenefitLookup.build(layered.benefits), by_version)
+    return None
 
 
 def display_path(path: pathlib.Path, root: pathlib.Path) -> str:
