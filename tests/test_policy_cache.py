@@ -19,7 +19,7 @@ import pytest
 
 from yidi import Engine
 from yidi.policy import cache
-from yidi.policy.tree import PolicySet
+from yidi.policy.tree import TreeIndex
 
 from .conftest import POLICIES, ROOT
 
@@ -100,9 +100,9 @@ def test_damaged_code_in_an_entry_is_a_miss_not_a_crash(tmp_path, engine):
     expected = json.dumps(engine.evaluate(CLAIM, trace="ids")["amounts"], sort_keys=True, default=str)
     first = _run_cached(folder)
     assert first.returncode == 0 and first.stdout.strip() == expected, first.stderr
-    entry = only_entry(folder)
-    data = entry.read_bytes()
     evaluate = next(c for c in engine.policies.policies["henan"].programs["claim"].code.co_consts if hasattr(c, "co_code"))
+    entry = next(p for p in folder.glob("*.pickle") if evaluate.co_code in p.read_bytes())  # henan's compiled part
+    data = entry.read_bytes()
     assert data.count(evaluate.co_code) >= 1      # once per parameter epoch with the same code: damage them all
     entry.write_bytes(data.replace(evaluate.co_code, bytes(len(evaluate.co_code))))  # opcode 0 (CACHE) throughout
     again = _run_cached(folder)
@@ -119,7 +119,7 @@ def test_an_unreadable_entry_is_built_again(tmp_path, engine, damage):
     entry.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": os.urandom(4096),
                        "pickle-of-something-else": pickle.dumps({"not": "a policy set"})}[damage])
     assert Engine.load(POLICIES, cache=folder).evaluate(CLAIM) == engine.evaluate(CLAIM)
-    assert isinstance(cache.read(folder, entry.stem), PolicySet)  # replaced by a good entry
+    assert isinstance(cache.read(folder, entry.stem), TreeIndex)  # replaced by a good entry
 
 
 # --------------------------------------------------------------------------
@@ -216,3 +216,13 @@ def test_damaged_parts_of_a_build_are_built_again(tmp_path, engine):
         data[-7] ^= 0xFF
         part.write_bytes(bytes(data))
     assert Engine.load(POLICIES, cache=folder).evaluate(CLAIM) == engine.evaluate(CLAIM)
+
+
+def test_a_part_lost_after_loading_is_built_again_from_unchanged_files(tmp_path, engine):
+    """A tree read from the cache reads each policy on first use; a part gone by then is built from its files."""
+    folder = tmp_path / "cache"
+    Engine.load(POLICIES, cache=folder)
+    lazy = Engine.load(POLICIES, cache=folder)
+    for part in folder.glob("c-*.pickle"):
+        part.unlink()
+    assert lazy.evaluate(CLAIM) == engine.evaluate(CLAIM)

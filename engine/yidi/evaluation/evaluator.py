@@ -15,7 +15,7 @@ from typing import Any
 
 from ..documents import load_json, normalize_document
 from ..fastdecode import convert_fast, decode_fast
-from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
+from ..policy.decision_model import CLAIM, FILING_REQUEST, KINDS, SETTLEMENT_DATE, input_types
 from ..policy.tree import PolicySet
 from .decision import Explainer
 from ..errors import EvaluationError
@@ -49,10 +49,8 @@ class Evaluator:
         self._explainers: dict[tuple[str, str, int], Explainer] = {}
         # (insured region, kind) → what deciding it needs; an idempotent memo, safe to share between threads
         self._routes: dict[tuple[str, str], tuple] = {}
-        for compiled in policies.policies.values():
-            for kind, program in compiled.programs.items():
-                if kind not in self._flatten:
-                    self._flatten[kind] = _flattener(program.input_paths)
+        for kind in KINDS:  # every program reads the contract's inputs: no policy needs loading for this
+            self._flatten[kind] = _flattener(input_types(kind))
 
     def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
         """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot).
