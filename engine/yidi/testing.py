@@ -187,10 +187,25 @@ def run_case(engine: Engine, case: Case) -> Outcome:
     return Outcome(case, failures, answer)
 
 
-def run_all(engine: Engine, root: pathlib.Path) -> tuple[list[Outcome], list[Diagnostic]]:
+def run_all(engine: Engine, root: pathlib.Path, jobs: int | None = 1) -> tuple[list[Outcome], list[Diagnostic]]:
+    """Every case of the tree; with `jobs` other than 1, run in forked workers (None: one per core).
+
+    Workers send back only the failures; the answers (`Outcome.answer`) are kept only when run here.
+    """
     problems: list[Diagnostic] = []
     cases = load_cases(engine, root, problems)
-    return [run_case(engine, c) for c in cases], problems
+    if jobs == 1:
+        return [run_case(engine, c) for c in cases], problems
+    from .forking import fork_map
+
+    batches = [range(start, min(start + 64, len(cases))) for start in range(0, len(cases), 64)]
+    failures = [f for batch in fork_map(_run_batch, (engine, cases), batches, jobs, at_least=2) for f in batch]
+    return [Outcome(case, found) for case, found in zip(cases, failures)], problems
+
+
+def _run_batch(state: tuple[Engine, list[Case]], batch: range) -> list[list[Diagnostic]]:
+    engine, cases = state
+    return [run_case(engine, cases[i]).failures for i in batch]
 
 
 _MISSING = object()

@@ -20,22 +20,19 @@ another shape is ignored and the policy decided again.
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime
-import multiprocessing
-import os
 import pathlib
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
 from .engine import Engine
+from .forking import fork_map
 from .policy import cache
 from .policy.static_checks import PolicySituations, insured_region, check_dates, check_policy, combine
 from .policy.tree import CompiledPolicy, PolicySet
 
 _KIND = b"situations 1"
 _INLINE_AT_MOST = 3      # so few policies to decide are quicker decided here than in forked workers
-_worker_engine: Engine | None = None   # the engine forked workers decide with (inherited, never pickled)
 
 
 @dataclass
@@ -93,27 +90,8 @@ def _key(compiled: CompiledPolicy, policies: PolicySet) -> str:
 
 
 def _decide(engine: Engine, ids: list[str], jobs: int | None) -> list[PolicySituations]:
-    workers = min(jobs or _cores(), len(ids))
-    if workers <= 1 or len(ids) <= _INLINE_AT_MOST or "fork" not in multiprocessing.get_all_start_methods():
-        return [check_policy(engine.policies, engine._evaluator, engine.policies.policies[pid]) for pid in ids]
-    global _worker_engine
-    _worker_engine = engine
-    try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            chunk = max(1, min(16, len(ids) // (workers * 4)))
-            return list(pool.map(_decide_in_worker, ids, chunksize=chunk))
-    finally:
-        _worker_engine = None
+    return fork_map(_decide_one, engine, ids, jobs, at_least=_INLINE_AT_MOST + 1)
 
 
-def _decide_in_worker(pid: str) -> PolicySituations:
-    engine = _worker_engine
+def _decide_one(engine: Engine, pid: str) -> PolicySituations:
     return check_policy(engine.policies, engine._evaluator, engine.policies.policies[pid])
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
