@@ -152,3 +152,18 @@ def test_the_national_tree_validates_and_its_cases_pass(tmp_path):
     outcomes, problems = run_all(result.engine, root)
     assert problems == [] and len(outcomes) > 1500
     assert [o.case.label for o in outcomes if not o.passed] == []
+
+
+def test_cases_run_in_workers_fail_exactly_as_run_here(small_tree, tmp_path):
+    import shutil
+
+    root = tmp_path / "policies"
+    shutil.copytree(small_tree, root)
+    broken = sorted(root.rglob("c*/tests/synthetic.yaml"))[0]
+    broken.write_text(re.sub(r"deductible: \d+\}", "deductible: 1}", broken.read_text(encoding="utf-8")), encoding="utf-8")
+    engine = Engine.load(root)
+    here, problems = run_all(engine, root, jobs=1)
+    there, problems_there = run_all(engine, root, jobs=2)
+    assert problems == problems_there
+    assert [(o.case.label, o.failures) for o in here] == [(o.case.label, o.failures) for o in there]
+    assert sum(not o.passed for o in there) == 1

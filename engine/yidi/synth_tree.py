@@ -86,7 +86,7 @@ def write_national_tree(out: pathlib.Path, cities: int = 375, seed: int = 1, sou
             slot[code] += 1
             parent_id, parent_folder = parents[code]
             _write_region(parent_folder / f"c{region}", f"c{region}", region, f"{PROVINCES[code]}第{region[2:4]}市（合成）",
-                          parent_id, rng, depth=parent_folder.relative_to(out).parts.__len__() + 1, city=True)
+                          parent_id, rng, depth=len(parent_folder.relative_to(out).parts) + 1, city=True)
             made += 1
     return {"provinces": made_provinces, "cities": made}
 
