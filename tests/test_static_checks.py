@@ -81,6 +81,30 @@ def test_a_guard_that_does_fire_is_reported(policy_copy):
     assert found[0].file == "policies/hubei/policy.yaml"
 
 
+def test_the_guard_holds_back_pooling_fund_outpatients_only_personal_accounts_pay_at_any_level(policy_copy):
+    """鄂医保办〔2022〕28号 三（三）: the personal account settles directly at any level, whatever the level rule.
+
+    Under Hubei's shipped values the level rule cannot fire, so no YAML case can tell the two payment sources
+    apart; here the province's level is raised (a hypothetical change) to show the rule guards exactly what it says.
+    """
+    path = policy_copy / "hubei" / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    bounds:\n      max: 1\n", "    bounds:\n      max: 2\n", 1), encoding="utf-8")
+    set_values(policy_copy, "hubei", "outpatient_direct.min_hospital_level",
+               [value("2022-09-14", 2, source={"document": "鄂医保办〔2022〕28号", "clause": "三（三）"})])
+    engine = Engine.load(policy_copy)
+    claim = {"id": "HB-LEVEL", "insured": {"region": "420100", "scheme": "employee"},
+             "filing": {"type": "long_term_resident", "region": "440100", "start_date": "2025-01-01", "filed_on": "2025-01-01"},
+             "visit": {"kind": "outpatient", "region": "440103", "networked": True, "hospital_level": 1,
+                       "admission_date": "2025-04-02", "discharge_date": "2025-04-02"},
+             "costs": {"total": 300, "in_scope": 260}}
+    pooled = engine.evaluate(claim)
+    assert pooled["route"] == "manual" and "hubei.outpatient-level-restriction" in str(pooled["trace"])
+    claim["visit"]["payment_source"] = "personal_account"
+    personal = engine.evaluate(claim)
+    assert personal["route"] == "direct" and "hubei.outpatient-level-restriction" not in str(personal["trace"])
+
+
 @pytest.mark.parametrize("guard", ['""', "null", "ok", "it never fires"])
 def test_a_guard_without_a_reason_is_refused(policy_copy, guard):
     _guarded(policy_copy, "hubei.outpatient-level-restriction", guard)
