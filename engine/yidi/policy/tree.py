@@ -150,6 +150,11 @@ class PolicySet:
     policies: Mapping[str, CompiledPolicy]
     by_region: Mapping[str, str]
     revision: str                     # content hash of every policy file
+    files: Mapping[str, str] = None   # policy file (as messages name it) → policy id, without reading any policy
+
+    def __post_init__(self):
+        if self.files is None:
+            object.__setattr__(self, "files", {compiled.layered.policy.file: pid for pid, compiled in self.policies.items()})
 
     def for_region(self, region: str) -> tuple[CompiledPolicy, str]:
         """The most specific policy for an insured region, and how it was chosen."""
@@ -182,7 +187,8 @@ def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> Poli
     key = cache.key_for(contents)
     found = cache.read(cache_dir, key)
     if isinstance(found, TreeIndex):
-        return PolicySet(root, _LazyPolicies(cache_dir, root, found), found.by_region, found.revision)
+        return PolicySet(root, _LazyPolicies(cache_dir, root, found), found.by_region, found.revision,
+                         {files[-1][0]: pid for pid, (files, _) in found.parts.items()})
     reuse = _Reuse(cache_dir, dict(contents))
     built = _build(root, files, reuse)
     if reuse.complete(built):
