@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from yidi import DiagnosticError, Engine
 from yidi.diagnostics import render
-from yidi.policy.static_checks import check_dates, check_situations, claims, requests, situations
+from yidi.fastdecode import decode_fast
+from yidi.policy.static_checks import check_dates, check_situations, claims, flat_situations, requests, situations
 
 from .conftest import POLICIES
 from .conftest import write_city
@@ -190,3 +191,13 @@ def test_situations_from_templates_are_the_generated_ones(province, city, distri
     assert [d for d, _, _ in templated] == [d for d, _ in generated]
     assert [json.loads(text) for _, _, text in templated] == [json.loads(json.dumps(doc)) for _, doc in generated]
     assert [kind for _, kind, _ in templated] == [doc["kind"] for _, doc in generated]
+
+
+@settings(max_examples=40, deadline=None)
+@given(province=st.sampled_from(["11", "13", "41", "65"]), city=st.integers(1, 99), district=st.integers(0, 99))
+def test_flat_situations_are_what_decoding_the_texts_gives(province, city, district):
+    """The grid is decoded once and each policy's codes put into the flat documents: the same as decoding its own."""
+    insured = f"{province}{city:02d}{district:02d}"
+    for (desc, kind, flat), (desc2, kind2, text) in zip(flat_situations(insured), situations(insured), strict=True):
+        assert (desc, kind) == (desc2, kind2)
+        assert flat == (decode_fast(text) if type(flat) is dict else text)

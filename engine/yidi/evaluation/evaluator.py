@@ -122,6 +122,10 @@ class Evaluator:
         d = decode_fast(text)
         return self._rules_met(d) if d is not None else self.rules_met(load_json(text))
 
+    def rules_met_flat(self, d: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+        """`rules_met` of a document already flat, as `fastdecode` makes it."""
+        return self._rules_met(d)
+
     def _rules_met(self, d: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
         values, explainer, how = self._run(d)
         answer = explainer.decision(d, values, how, False) if d["kind"] == CLAIM else explainer.answer(d, values, how, False)
