@@ -384,7 +384,7 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy) -> Po
             continue
         if answer["policy"]["id"] == compiled.id:
             for entry in answer["trace"]:
-                if entry not in fired and isinstance(entry, str):
+                if isinstance(entry, str) and entry not in fired:
                     fired[entry] = description
             for rule_id in touched:
                 if rule_id not in fired:
