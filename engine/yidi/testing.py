@@ -119,8 +119,8 @@ def cases_moved(engine: Engine, cases: list[Case]) -> list[Diagnostic]:
     for case in cases:
         insured = case.input.get("insured") if isinstance(case.input, dict) else None
         region = insured.get("region") if isinstance(insured, dict) else None
-        if not isinstance(region, str) or case.policy_id not in engine.policies.policies:
-            continue
+        if not isinstance(region, str) or case.policy_id not in engine.policies.policies or case.expect_error is not None:
+            continue  # a refused input is decided by no policy: it belongs to no region
         try:
             chosen = engine.policies.for_region(region)[0].id
         except (KeyError, IndexError):
