@@ -98,7 +98,9 @@ def markdown(before: dict | None, after: dict, before_rev: str | None, counts: d
     lines = [BEGIN, f"## (h) National scale: {counts['policies']} policies (measured {when})", "",
              f"A synthetic tree by `yidi.synth_tree` (the shipped tree, {counts['provinces']} provinces, {counts['cities']} cities; "
              f"{counts['cases']} test cases). Each figure is a fresh process with an empty cache folder at the start of the "
-             "sequence; `python bench/scale.py --before REV` measures the older revision from a git worktree in the same run.", ""]
+             "sequence; `python bench/scale.py --before REV` measures the older revision from a git worktree in the same run. "
+             f"Load average (1 min) when the run started: {counts['load']:.1f} on {os.cpu_count()} cores (other work on the machine "
+             "slows both columns alike only roughly: compare the ratios, not the seconds).", ""]
     if before is not None:
         lines += [f"| figure | before ({before_rev}) s | after s | before ÷ after |", "|---|---:|---:|---:|"]
         for name, value in after.items():
@@ -128,6 +130,7 @@ def main() -> int:
         counts = write_national_tree(tree, cities=args.cities)
         counts["policies"] = sum(1 for _ in tree.rglob("policy.yaml"))
         counts["cases"] = sum(len(re.findall(r"^  - name:", p.read_text(encoding="utf-8"), re.M)) for p in tree.rglob("tests/*.yaml"))
+        counts["load"] = os.getloadavg()[0]
         before = None
         if args.before:
             old = work / "before"
