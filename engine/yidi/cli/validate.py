@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         from ..policy.static_checks import check_dates, check_situations
 
         problems += check_dates(engine.policies, args.as_of, args.horizon)
-        problems += check_situations(engine.policies, engine._evaluator)
+        problems += check_situations(engine.policies, engine.evaluator)
     warnings = [d for d in problems if d.severity in NON_BLOCKING]
     problems = [d for d in problems if d.severity not in NON_BLOCKING]
     if problems:
