@@ -18,33 +18,6 @@ from ..jsonout import dump_bytes
 from .common import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEMS, load_engine
 
 
-class _ErrorFile:
-    """The error file, created at the first error line: a run without errors leaves none behind.
-
-    An error file left at the same path by an earlier run is removed first, so
-    what is there afterwards always belongs to this run.
-    """
-
-    def __init__(self, path: str):
-        self.path = pathlib.Path(path)
-        self.stream: BinaryIO | None = None
-
-    def __enter__(self) -> _ErrorFile:
-        self.path.unlink(missing_ok=True)
-        return self
-
-    def write(self, data: bytes) -> None:
-        if not data:
-            return
-        if self.stream is None:
-            self.stream = open(self.path, "wb")  # noqa: SIM115 — closed in __exit__
-        self.stream.write(data)
-
-    def __exit__(self, *exc) -> None:
-        if self.stream is not None:
-            self.stream.close()
-
-
 def register(sub, common) -> None:
     p = sub.add_parser("batch", parents=[common], help="批量决定 JSON Lines 文件中的申请",
                        description="逐行读取结算申请或备案申请（JSON Lines），按输入顺序写出决定；无效行写入错误文件并继续")
@@ -128,3 +101,30 @@ def run(args) -> int:
     if args.fail_on_errors and summary.errors:
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+class _ErrorFile:
+    """The error file, created at the first error line: a run without errors leaves none behind.
+
+    An error file left at the same path by an earlier run is removed first, so
+    what is there afterwards always belongs to this run.
+    """
+
+    def __init__(self, path: str):
+        self.path = pathlib.Path(path)
+        self.stream: BinaryIO | None = None
+
+    def __enter__(self) -> _ErrorFile:
+        self.path.unlink(missing_ok=True)
+        return self
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.stream is None:
+            self.stream = open(self.path, "wb")  # noqa: SIM115 — closed in __exit__
+        self.stream.write(data)
+
+    def __exit__(self, *exc) -> None:
+        if self.stream is not None:
+            self.stream.close()
