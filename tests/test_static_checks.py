@@ -24,7 +24,7 @@ TODAY = datetime.date(2026, 11, 23)
 
 def findings(tree, as_of=TODAY):
     engine = Engine.load(tree)
-    return check_dates(engine.policies, as_of) + check_situations(engine.policies, engine._evaluator)
+    return check_dates(engine.policies, as_of) + check_situations(engine.policies, engine.evaluator)
 
 
 def codes(found):

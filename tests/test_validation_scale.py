@@ -106,7 +106,7 @@ def test_reused_results_equal_a_full_run_after_random_edits(small_tree, tmp_path
         reused, decided = situation_findings(engine, cache_dir, jobs=2)
         assert decided < len(engine.policies.policies)
         fresh = Engine.load(root)
-        assert _shape(reused) == _shape(check_situations(fresh.policies, fresh._evaluator)), edit.__name__
+        assert _shape(reused) == _shape(check_situations(fresh.policies, fresh.evaluator)), edit.__name__
 
 
 def test_nothing_changed_decides_nothing_again(small_tree, tmp_path):
@@ -133,7 +133,7 @@ def test_a_damaged_kept_result_is_decided_again(small_tree, tmp_path):
 
 def test_the_same_finding_in_many_policies_is_listed_once_naming_them(small_tree):
     engine = Engine.load(small_tree)
-    floors = [d for d in check_situations(engine.policies, engine._evaluator) if d.code == "floor-conflict"]
+    floors = [d for d in check_situations(engine.policies, engine.evaluator) if d.code == "floor-conflict"]
     henan = [d for d in floors if d.file.endswith("henan/policy.yaml")]
     assert len(henan) == 1, render(floors)
     cities = sorted(p.parent.name for p in (small_tree / "henan").glob("c*/policy.yaml"))
@@ -146,7 +146,7 @@ def test_the_national_tree_validates_and_its_cases_pass(tmp_path):
     """The ~400-region tree: loads, validates with only what the shipped tree also has to confirm, every case passes."""
     root = tmp_path / "policies"
     counts = write_national_tree(root)
-    result = validate(root, as_of=datetime.date(2026, 11, 23), use_cache=False)
+    result = validate(Engine.load(root), root, as_of=datetime.date(2026, 11, 23), use_cache=False)
     assert len(result.engine.policies.policies) == 7 + counts["provinces"] + counts["cities"] >= 400
     assert [d for d in result.problems if d.severity != "confirm"] == [], render(result.problems[:20])
     outcomes, problems = run_all(result.engine, root)

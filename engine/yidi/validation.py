@@ -1,7 +1,7 @@
 """`yidi validate` without the command line: load, check, and the static checks, fast at national scale.
 
     from yidi.validation import validate
-    result = validate(pathlib.Path("policies"), as_of=datetime.date.today())
+    result = validate(Engine.load("policies", cache=True), pathlib.Path("policies"), as_of=datetime.date.today())
     result.problems      # every finding, blocking or not
 
 Why a module of its own: with ~400 pooling regions the static situation grid
@@ -44,13 +44,12 @@ class Validation:
     decided: int = 0                # policies whose situations were decided in this run (not reused)
 
 
-def validate(root: pathlib.Path, *, as_of: datetime.date, horizon: int = 90, static: bool = True, use_cache: bool = True,
-             jobs: int | None = None) -> Validation:
-    """Everything `yidi validate` checks; raises DiagnosticError when the policies do not load."""
+def validate(engine: Engine, root: pathlib.Path, *, as_of: datetime.date, horizon: int = 90, static: bool = True,
+             use_cache: bool = True, jobs: int | None = None) -> Validation:
+    """Everything `yidi validate` checks beyond loading, for a tree `engine` loaded from `root`."""
     from .policy.coverage import build_matrix
     from .testing import cases_moved, load_cases
 
-    engine = Engine.load(root, cache=use_cache)
     problems: list[Diagnostic] = []
     cases = load_cases(engine, root, problems)
     problems += cases_moved(engine, cases)
@@ -94,4 +93,4 @@ def _decide(engine: Engine, ids: list[str], jobs: int | None) -> list[PolicySitu
 
 
 def _decide_one(engine: Engine, pid: str) -> PolicySituations:
-    return check_policy(engine.policies, engine._evaluator, engine.policies.policies[pid])
+    return check_policy(engine.policies, engine.evaluator, engine.policies.policies[pid])
