@@ -384,6 +384,10 @@ def main() -> int:
         print("(b) peer engines …", flush=True)
         results["peers"] = peers(10_000, repeats)
     text = markdown(results)
+    kept = (HERE / "results.md").read_text(encoding="utf-8") if (HERE / "results.md").is_file() else ""
+    begin, end = "<!-- scale.py: begin -->", "<!-- scale.py: end -->"   # bench/scale.py's section stays
+    if begin in kept and end in kept:
+        text = text.rstrip("\n") + "\n\n" + kept[kept.index(begin):kept.index(end) + len(end)] + "\n"
     (HERE / "results.md").write_text(text, encoding="utf-8")
     (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(text)

@@ -79,8 +79,14 @@ cases:
 """
 
 
+REFUSED_CASE = PLANTED_CASE.replace("HN-PLANTED", "HN-PLANTED-BAD").replace("admission_date: 2025-03-05", "admission_date: 2025-02-30")
+REFUSED_CASE = REFUSED_CASE[:REFUSED_CASE.index("    expect:")] + "    expect_error: [visit.admission_date]\n"
+
+
 def test_adding_a_city_warns_where_it_is_added_naming_the_cases_it_takes_over(full_copy):
     (full_copy / "henan" / "tests" / "planted-luoyang.yaml").write_text(PLANTED_CASE, encoding="utf-8")
+    # A refused input is decided by no policy, so the city takes nothing over from it.
+    (full_copy / "henan" / "tests" / "planted-luoyang-refused.yaml").write_text(REFUSED_CASE, encoding="utf-8")
     assert run_yidi("validate", "--policies", str(full_copy)).returncode == 0    # before the city: nothing to say
     city = add_luoyang(full_copy, {"reduction.referral": ("2026-01-01", 5)})
     done = run_yidi("validate", "--policies", str(full_copy), "--format", "json")
@@ -89,6 +95,7 @@ def test_adding_a_city_warns_where_it_is_added_naming_the_cases_it_takes_over(fu
     region_line = next(i for i, line in enumerate(city.read_text(encoding="utf-8").splitlines(), 1) if line.startswith("region:"))
     assert (found[0]["file"], found[0]["line"], found[0]["column"]) == ("policies/henan/luoyang/policy.yaml", region_line, 9)
     assert "policies/henan/tests/planted-luoyang.yaml:3" in found[0]["message_zh"] and "410305" in found[0]["message_zh"]
+    assert "planted-luoyang-refused" not in found[0]["message_zh"]
     tested = run_yidi("test", "--policies", str(full_copy))
     assert tested.returncode == 1 and "planted-luoyang.yaml" in tested.stderr     # what the warning foretold
 

@@ -19,6 +19,7 @@ import pytest
 
 from yidi import Engine
 from yidi.policy import cache
+from yidi.policy.tree import TreeIndex
 
 from .conftest import POLICIES, ROOT
 
@@ -27,7 +28,8 @@ NATIONAL = [("policies/national/policy.yaml", (POLICIES / "national" / "policy.y
 
 
 def only_entry(folder: pathlib.Path) -> pathlib.Path:
-    (entry,) = folder.glob("*.pickle")
+    """The entry of the whole tree (the parts a build keeps, file by file and policy by policy, are named f-…, c-…)."""
+    (entry,) = (p for p in folder.glob("*.pickle") if "-" not in p.stem)
     return entry
 
 
@@ -98,9 +100,9 @@ def test_damaged_code_in_an_entry_is_a_miss_not_a_crash(tmp_path, engine):
     expected = json.dumps(engine.evaluate(CLAIM, trace="ids")["amounts"], sort_keys=True, default=str)
     first = _run_cached(folder)
     assert first.returncode == 0 and first.stdout.strip() == expected, first.stderr
-    entry = only_entry(folder)
-    data = entry.read_bytes()
     evaluate = next(c for c in engine.policies.policies["henan"].programs["claim"].code.co_consts if hasattr(c, "co_code"))
+    entry = next(p for p in folder.glob("*.pickle") if evaluate.co_code in p.read_bytes())  # henan's compiled part
+    data = entry.read_bytes()
     assert data.count(evaluate.co_code) >= 1      # once per parameter epoch with the same code: damage them all
     entry.write_bytes(data.replace(evaluate.co_code, bytes(len(evaluate.co_code))))  # opcode 0 (CACHE) throughout
     again = _run_cached(folder)
@@ -117,7 +119,7 @@ def test_an_unreadable_entry_is_built_again(tmp_path, engine, damage):
     entry.write_bytes({"truncated": data[: len(data) // 2], "empty": b"", "garbage": os.urandom(4096),
                        "pickle-of-something-else": pickle.dumps({"not": "a policy set"})}[damage])
     assert Engine.load(POLICIES, cache=folder).evaluate(CLAIM) == engine.evaluate(CLAIM)
-    assert entry.read_bytes() == data  # replaced by a good entry
+    assert isinstance(cache.read(folder, entry.stem), TreeIndex)  # replaced by a good entry
 
 
 # --------------------------------------------------------------------------
@@ -200,3 +202,27 @@ def test_the_parser_cache_is_not_kept_in_a_folder_others_can_write(tmp_path, mon
         lark_parser._lark.cache_clear()
     assert not list(shared.iterdir()), "nothing is read from or written to a folder anyone can write"
     assert str(shared) in capsys.readouterr().err
+
+
+def test_damaged_parts_of_a_build_are_built_again(tmp_path, engine):
+    """The parts kept file by file (f-…) and policy by policy (c-…) are checked like whole entries."""
+    folder = tmp_path / "cache"
+    Engine.load(POLICIES, cache=folder)
+    only_entry(folder).unlink()          # the next load builds from the parts
+    parts = sorted(folder.glob("[cf]-*.pickle"))
+    assert len(parts) == 2 * len(engine.policies.policies)
+    for part in parts:
+        data = bytearray(part.read_bytes())
+        data[-7] ^= 0xFF
+        part.write_bytes(bytes(data))
+    assert Engine.load(POLICIES, cache=folder).evaluate(CLAIM) == engine.evaluate(CLAIM)
+
+
+def test_a_part_lost_after_loading_is_built_again_from_unchanged_files(tmp_path, engine):
+    """A tree read from the cache reads each policy on first use; a part gone by then is built from its files."""
+    folder = tmp_path / "cache"
+    Engine.load(POLICIES, cache=folder)
+    lazy = Engine.load(POLICIES, cache=folder)
+    for part in folder.glob("c-*.pickle"):
+        part.unlink()
+    assert lazy.evaluate(CLAIM) == engine.evaluate(CLAIM)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import itertools
+import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yidi import DiagnosticError, Engine
 from yidi.diagnostics import render
-from yidi.policy.static_checks import check_dates, check_situations
+from yidi.fastdecode import decode_fast
+from yidi.policy.static_checks import check_dates, check_situations, claims, flat_situations, requests, situations
 
 from .conftest import POLICIES
 from .conftest import write_city
@@ -173,3 +178,26 @@ def test_gaps_overlaps_and_lapses_in_dated_values_are_found(policy_copy):
     assert "2025-06-01" in messages["date-gap"].message_zh and "2025-07-01" in messages["date-gap"].message_zh
     assert messages["date-lapse"].severity == "warning" and "2026-12-31" in messages["date-lapse"].message_zh
     assert messages["date-overlap"].file == "policies/henan/zhengzhou/policy.yaml"
+
+
+@settings(max_examples=60, deadline=None)
+@given(province=st.sampled_from(["11", "13", "31", "41", "46", "54", "61", "65"]), city=st.integers(1, 99), district=st.integers(0, 99))
+def test_situations_from_templates_are_the_generated_ones(province, city, district):
+    """The grid is generated once and its region codes replaced per policy: the same documents and descriptions
+    as generating it for that insured region (also where the insured region is itself a place the grid uses)."""
+    insured = f"{province}{city:02d}{district:02d}"
+    generated = list(itertools.chain(claims(insured), requests(insured)))
+    templated = list(situations(insured))
+    assert [d for d, _, _ in templated] == [d for d, _ in generated]
+    assert [json.loads(text) for _, _, text in templated] == [json.loads(json.dumps(doc)) for _, doc in generated]
+    assert [kind for _, kind, _ in templated] == [doc["kind"] for _, doc in generated]
+
+
+@settings(max_examples=40, deadline=None)
+@given(province=st.sampled_from(["11", "13", "41", "65"]), city=st.integers(1, 99), district=st.integers(0, 99))
+def test_flat_situations_are_what_decoding_the_texts_gives(province, city, district):
+    """The grid is decoded once and each policy's codes put into the flat documents: the same as decoding its own."""
+    insured = f"{province}{city:02d}{district:02d}"
+    for (desc, kind, flat), (desc2, kind2, text) in zip(flat_situations(insured), situations(insured), strict=True):
+        assert (desc, kind) == (desc2, kind2)
+        assert flat == (decode_fast(text) if type(flat) is dict else text)

@@ -9,6 +9,7 @@ reported like any other diagnostic: file:line:col and a Chinese message.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import pathlib
 from dataclasses import dataclass, field
@@ -67,19 +68,21 @@ def discover(root: pathlib.Path) -> list[tuple[pathlib.Path, pathlib.Path]]:
     return found
 
 
-def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic]) -> list[Case]:
+def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic],
+               files: list[tuple[pathlib.Path, pathlib.Path]] | None = None) -> list[Case]:
+    """The cases of every test file of the tree (or of `files`, pairs from `discover`), problems added to `problems`."""
     root = pathlib.Path(root)
-    by_file = {c.layered.policy.file: c for c in engine.policies.policies.values()}
     cases: list[Case] = []
-    for test_file, policy_file in discover(root):
+    for test_file, policy_file in (discover(root) if files is None else files):
         display = display_path(test_file, root)
         doc = read_located(test_file, display, "policy-test.schema.json", problems)
         if doc is None:
             continue
         problems.extend(check_against_schema(doc, expectation_schema()))   # `expect` has the answer's types
-        compiled = by_file.get(display_path(policy_file, root))
-        if compiled is None:
+        policy_id = engine.policies.files.get(display_path(policy_file, root))
+        if policy_id is None:
             continue
+        compiled = engine.policies.policies[policy_id]
         policy_id = doc.data.get("policy") or compiled.id
         layered = engine.policies.policies[policy_id].layered if policy_id in engine.policies.policies else None
         known_documents = set(layered.documents) if layered is not None else set()
@@ -116,8 +119,8 @@ def cases_moved(engine: Engine, cases: list[Case]) -> list[Diagnostic]:
     for case in cases:
         insured = case.input.get("insured") if isinstance(case.input, dict) else None
         region = insured.get("region") if isinstance(insured, dict) else None
-        if not isinstance(region, str) or case.policy_id not in engine.policies.policies:
-            continue
+        if not isinstance(region, str) or case.policy_id not in engine.policies.policies or case.expect_error is not None:
+            continue  # a refused input is decided by no policy: it belongs to no region
         try:
             chosen = engine.policies.for_region(region)[0].id
         except (KeyError, IndexError):
@@ -187,10 +190,33 @@ def run_case(engine: Engine, case: Case) -> Outcome:
     return Outcome(case, failures, answer)
 
 
-def run_all(engine: Engine, root: pathlib.Path) -> tuple[list[Outcome], list[Diagnostic]]:
+def run_all(engine: Engine, root: pathlib.Path, jobs: int | None = 1) -> tuple[list[Outcome], list[Diagnostic]]:
+    """Every case of the tree; with `jobs` other than 1, read and run in forked workers (None: one per core).
+
+    Cases run in a worker come back without their answer (`Outcome.answer`) and
+    located file (`Case.doc`): only what reporting needs crosses between processes.
+    """
+    if jobs == 1:
+        problems: list[Diagnostic] = []
+        cases = load_cases(engine, root, problems)
+        return [run_case(engine, c) for c in cases], problems
+    from .forking import fork_map
+
+    files = discover(root)
+    batches = [files[start:start + 8] for start in range(0, len(files), 8)]
+    outcomes: list[Outcome] = []
+    problems = []
+    for found, ran in fork_map(_load_and_run, (engine, pathlib.Path(root)), batches, jobs, at_least=2):
+        problems += found
+        outcomes += ran
+    return outcomes, problems
+
+
+def _load_and_run(state: tuple[Engine, pathlib.Path], files: list[tuple[pathlib.Path, pathlib.Path]]) -> tuple[list[Diagnostic], list[Outcome]]:
+    engine, root = state
     problems: list[Diagnostic] = []
-    cases = load_cases(engine, root, problems)
-    return [run_case(engine, c) for c in cases], problems
+    outcomes = [run_case(engine, case) for case in load_cases(engine, root, problems, files)]
+    return problems, [Outcome(dataclasses.replace(o.case, doc=None), o.failures) for o in outcomes]
 
 
 _MISSING = object()

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     engine, root = load_engine(args, args.paths)
     if engine is None:
         return EXIT_PROBLEMS
-    outcomes, problems = run_all(engine, root)
+    outcomes, problems = run_all(engine, root, jobs=None)   # on every core
     if args.paths:
         wanted = [pathlib.Path(p).resolve() for p in args.paths]
         outcomes = [o for o in outcomes if any(_inside((root.resolve().parent / o.case.file), w) for w in wanted)]

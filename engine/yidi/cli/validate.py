@@ -11,7 +11,7 @@ import argparse
 import datetime
 import json
 
-from ..diagnostics import NON_BLOCKING, Diagnostic, to_json
+from ..diagnostics import NON_BLOCKING, to_json
 from .common import EXIT_OK, EXIT_PROBLEMS, load_engine, localized, print_diagnostics
 
 
@@ -26,21 +26,13 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..policy.coverage import build_matrix
-    from ..testing import cases_moved, load_cases
+    from ..validation import validate
 
     engine, root = load_engine(args, args.paths)
     if engine is None:
         return EXIT_PROBLEMS
-    problems: list[Diagnostic] = []
-    cases = load_cases(engine, root, problems)
-    problems += cases_moved(engine, cases)
-    matrix = build_matrix(engine.policies, root, cases, problems)
-    if not args.no_static:
-        from ..policy.static_checks import check_dates, check_situations
-
-        problems += check_dates(engine.policies, args.as_of, args.horizon)
-        problems += check_situations(engine.policies, engine.evaluator)
+    result = validate(engine, root, as_of=args.as_of, horizon=args.horizon, static=not args.no_static, use_cache=not args.no_cache)
+    problems, cases, matrix = result.problems, result.cases, result.matrix
     warnings = [d for d in problems if d.severity in NON_BLOCKING]
     problems = [d for d in problems if d.severity not in NON_BLOCKING]
     if problems:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..documents import load_json, normalize_document
 from ..fastdecode import convert_fast, decode_fast
-from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
+from ..policy.decision_model import CLAIM, FILING_REQUEST, KINDS, SETTLEMENT_DATE, input_types
 from ..policy.tree import PolicySet
 from .decision import Explainer
 from ..errors import EvaluationError
@@ -49,13 +49,8 @@ class Evaluator:
         self._explainers: dict[tuple[str, str, int], Explainer] = {}
         # (insured region, kind) → what deciding it needs; an idempotent memo, safe to share between threads
         self._routes: dict[tuple[str, str], tuple] = {}
-        for compiled in policies.policies.values():
-            self._lookups[compiled.id] = compiled.benefits.function()
-            for kind, program in compiled.programs.items():
-                if kind not in self._flatten:
-                    self._flatten[kind] = _flattener(program.input_paths)
-                for version in range(len(compiled.versions.starts)):
-                    self._explainers[(compiled.id, kind, version)] = Explainer(compiled, kind, version, policies.revision)
+        for kind in KINDS:  # every program reads the contract's inputs: no policy needs loading for this
+            self._flatten[kind] = _flattener(input_types(kind))
 
     def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
         """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot).
@@ -120,16 +115,42 @@ class Evaluator:
         d = convert_fast(raw)
         if d is None:
             d = self.flatten(normalize_document(raw))
+        return self._rules_met(d)
+
+    def rules_met_json(self, text: bytes) -> tuple[dict[str, Any], frozenset[str]]:
+        """`rules_met` of a document given as JSON text (the static checks keep theirs as text: cheaper to vary)."""
+        d = decode_fast(text)
+        return self._rules_met(d) if d is not None else self.rules_met(load_json(text))
+
+    def rules_met_flat(self, d: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+        """`rules_met` of a document already flat, as `fastdecode` makes it."""
+        return self._rules_met(d)
+
+    def _rules_met(self, d: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
         values, explainer, how = self._run(d)
         answer = explainer.decision(d, values, how, False) if d["kind"] == CLAIM else explainer.answer(d, values, how, False)
         return answer, frozenset(explainer.ids[i] for i in explainer.program.rules_touched(values["@touched"]))
+
+    def _explainer(self, compiled, kind: str, version: int) -> Explainer:
+        """Built on first use: a tree of 400 regions need not word the answers of regions nobody asks about."""
+        key = (compiled.id, kind, version)
+        found = self._explainers.get(key)
+        if found is None:
+            found = self._explainers[key] = Explainer(compiled, kind, version, self.policies.revision)
+        return found
+
+    def _lookup(self, compiled):
+        found = self._lookups.get(compiled.id)
+        if found is None:
+            found = self._lookups[compiled.id] = compiled.benefits.function()
+        return found
 
     def _route(self, region: str, kind: str) -> tuple:
         """Everything a document of `kind` from `region` needs, looked up once per (region, kind)."""
         compiled, how = self.policies.for_region(region)
         versions = compiled.versions
-        explainers = tuple(self._explainers[(compiled.id, kind, v)] for v in range(len(versions.starts)))
-        return (compiled.by_version[kind], versions.starts, versions.values, explainers, self._lookups[compiled.id], how,
+        explainers = tuple(self._explainer(compiled, kind, v) for v in range(len(versions.starts)))
+        return (compiled.by_version[kind], versions.starts, versions.values, explainers, self._lookup(compiled), how,
                 SETTLEMENT_DATE[kind])
 
 

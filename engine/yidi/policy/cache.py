@@ -25,10 +25,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import io
 import marshal
 import pathlib
 import pickle
 import sys
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 from ..private_folder import PrivateFolder
 from ..resources import user_cache_dir
@@ -82,8 +85,35 @@ def _header() -> bytes:
     return _FORMAT + interpreter_tag() + b"\n"
 
 
-def read(directory: pathlib.Path, key: str):
-    """The cached value for `key`, or None (missing, refused, or not an intact entry of this interpreter)."""
+class _Pickler(pickle.Pickler):
+    """Writes the objects of `shared` as references (their token) instead of their content."""
+
+    def __init__(self, file, shared: dict[int, Hashable]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.shared = shared
+
+    def persistent_id(self, obj):
+        return self.shared.get(id(obj))
+
+
+class _Unpickler(pickle.Unpickler):
+    """Resolves references written by `_Pickler` from the objects the reader already has."""
+
+    def __init__(self, file, shared: Mapping[Hashable, Any]):
+        super().__init__(file)
+        self.shared = shared
+
+    def persistent_load(self, token):
+        return self.shared[token]  # a token the reader lacks: a KeyError, so the entry is a miss
+
+
+def read(directory: pathlib.Path, key: str, shared: Mapping[Hashable, Any] | None = None):
+    """The cached value for `key`, or None (missing, refused, or not an intact entry of this interpreter).
+
+    `shared`: token → object for an entry written with `write(…, shared=…)`: the
+    objects it refers to instead of holding them (a city's entry does not hold
+    its province and the national policy again).
+    """
     folder = PrivateFolder.open(directory, WHAT, create=False)
     if folder is None:
         return None
@@ -96,15 +126,23 @@ def read(directory: pathlib.Path, key: str):
     if not data.startswith(header) or hashlib.sha256(body).digest() != data[len(header):len(header) + 32]:
         return None  # truncated, damaged, or another format or interpreter: build again
     try:
-        return pickle.loads(body)  # noqa: S301 — the user's own file, checked above (see module docstring)
-    except Exception:  # written by an engine this one cannot read: build again
+        if shared is None:
+            return pickle.loads(body)  # noqa: S301 — the user's own file, checked above (see module docstring)
+        return _Unpickler(io.BytesIO(body), shared).load()  # noqa: S301 — as above
+    except Exception:  # written by an engine this one cannot read, or refers to what the reader lacks: build again
         return None
 
 
-def write(directory: pathlib.Path, key: str, value) -> None:
+def write(directory: pathlib.Path, key: str, value, shared: Mapping[Any, Hashable] | None = None) -> None:
+    """Keep `value` under `key`; `shared`: tokens, by `id()`, of objects to write as references (see `read`)."""
     folder = PrivateFolder.open(directory, WHAT, create=True)
     if folder is None:
         return  # no cache folder we may use: a read-only home or a refused folder must not stop the engine
-    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    if shared is None:
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    else:
+        buffer = io.BytesIO()
+        _Pickler(buffer, dict(shared)).dump(value)
+        body = buffer.getvalue()
     with folder:
         folder.write(_entry_name(key), _header() + hashlib.sha256(body).digest() + body)

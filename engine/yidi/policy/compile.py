@@ -84,10 +84,12 @@ class Program:
         never while deciding.
         """
         found: set[int] = set()
-        spans = _offset_lines(self.function.__code__)
+        if touched is None:  # the usual case: no rule met an undetermined value (and hashing the code is not cheap)
+            return found
+        lines = _offset_lines(self.function.__code__)
         while touched is not None:
             offset, touched = touched
-            line = next((line for start, end, line in spans if start <= offset < end), None)
+            line = lines.get(offset)
             if line in self.line_rules:
                 found.add(self.line_rules[line])
         return found
@@ -553,6 +555,6 @@ def _namespace(constants, rules, line_rules) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _offset_lines(code) -> tuple[tuple[int, int, int], ...]:
-    """(start, end, line) of a code object's instructions: from an offset to its source line."""
-    return tuple((start, end, line) for start, end, line in code.co_lines() if line is not None)
+def _offset_lines(code) -> dict[int, int]:
+    """Instruction offset → source line of a code object (one dict look-up per offset, not a walk of the table)."""
+    return {offset: line for start, end, line in code.co_lines() if line is not None for offset in range(start, end, 2)}

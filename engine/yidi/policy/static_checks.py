@@ -19,13 +19,20 @@ Findings are ordinary diagnostics (file:line:col, Chinese and English).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
+import functools
 import itertools
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from ..diagnostics import Diagnostic
 from ..errors import EvaluationError, NoApplicableRule, RuleConflict
+from ..fastdecode import decode_fast
 from .tree import CompiledPolicy, PolicySet
 
 FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")
@@ -82,7 +89,7 @@ def _span(value) -> str:
 
 # ── situations ───────────────────────────────────────────────────────────
 
-def _insured_region(compiled: CompiledPolicy, policies: PolicySet) -> str:
+def insured_region(compiled: CompiledPolicy, policies: PolicySet) -> str:
     """A region whose most specific policy is this one."""
     region = compiled.layered.policy.region
     if region == "000000":
@@ -231,13 +238,12 @@ def requests(insured: str) -> Iterator[tuple[str, dict]]:
             yield f"{action} {ftype}/{basis} 于第 {months} 个月", request
 
 
-def _floor_findings(compiled: CompiledPolicy, document: dict, answer: dict, description: str, defined: dict,
+def _floor_findings(compiled: CompiledPolicy, kind: str, answer: dict, description: str, defined: dict,
                     reported: set) -> list[Diagnostic]:
     """A decision below a floor set above: point at the rule that set what the floor reads, cite both clauses.
 
     Reported once per (policy, floor, rule) as "to confirm": the two texts conflict, only an officer can settle it.
     """
-    kind = document.get("kind", "claim")
     program = compiled.programs[kind]
     out = []
     trace = answer["trace"]
@@ -248,7 +254,7 @@ def _floor_findings(compiled: CompiledPolicy, document: dict, answer: dict, desc
             rule = defined.get(rule_id)
             if rule is None or rule.sets not in reads or rule.policy_id == floor.policy_id:
                 continue
-            key = ("floor", compiled.id, floor.id, rule.id)
+            key = ("floor", floor.id, rule.id)
             if key in reported:
                 continue
             reported.add(key)
@@ -263,47 +269,151 @@ def _floor_findings(compiled: CompiledPolicy, document: dict, answer: dict, desc
     return out
 
 
-def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
+@dataclass(frozen=True)
+class PolicySituations:
+    """What deciding one policy's situations found: its findings, and the rules that took effect.
+
+    Depends only on the policy, its ancestors, its insured region and the
+    engine — so it can be kept and reused while none of those change
+    (`yidi.validation`). `fired` maps each rule that took effect to the first
+    situation it did, in situation order.
+    """
+
+    policy_id: str
+    findings: tuple[Diagnostic, ...]
+    fired: Mapping[str, str]
+
+
+# The situation documents of an insured region are those of a canonical one with its region codes replaced:
+# (canonical insured, its intra-province place) for an insured outside Xinjiang, and for one inside.
+_CANONICAL = (("130100", "139900"), ("650200", "659900"))
+
+
+@functools.lru_cache(maxsize=2)
+def _templates(canonical: str) -> tuple[tuple[str, str, bytes], ...]:
+    """(description, kind, JSON text) of every situation of the canonical insured region: generated once, not per policy."""
+    return tuple((desc, doc["kind"], json.dumps(doc, ensure_ascii=False).encode())
+                 for desc, doc in itertools.chain(claims(canonical), requests(canonical)))
+
+
+def situations(insured: str) -> Iterator[tuple[str, str, bytes]]:
+    """(description, kind, JSON text) of `claims(insured)` and `requests(insured)`, in the same order, from the templates."""
+    local, intra = _CANONICAL[insured.startswith("65")]
+    mine = _places(insured)["intra"]
+    swaps = ((f'"{local}"'.encode(), f'"{insured}"'.encode()), (f'"{intra}"'.encode(), f'"{mine}"'.encode()))
+    for desc, kind, text in _templates(local):
+        for old, new in swaps:
+            text = text.replace(old, new)
+        yield desc.replace(intra, mine), kind, text
+
+
+@functools.lru_cache(maxsize=2)
+def _flat_templates(canonical: str) -> tuple[tuple[str, str, bytes, dict | None, tuple], ...]:
+    """The templates decoded once: (description, kind, text, flat document or None, where its region codes are).
+
+    Deciding a policy's grid then copies each flat document and puts its own
+    codes in (values at `….region` paths and the objects they come from)
+    instead of decoding ~4,000 documents again for every policy.
+    """
+    local, intra = _CANONICAL[canonical.startswith("65")]
+    out = []
+    for desc, kind, text in _templates(canonical):
+        flat = decode_fast(text)
+        spots = []
+        if flat is not None:
+            for key, value in flat.items():
+                if value in (local, intra) and isinstance(value, str):
+                    spots.append((key, value == local, False))
+                elif isinstance(value, msgspec.Struct) and getattr(value, "region", None) in (local, intra):
+                    spots.append((key, value.region == local, True))
+        out.append((desc, kind, text, flat, tuple(spots)))
+    return tuple(out)
+
+
+def flat_situations(insured: str) -> Iterator[tuple[str, str, dict]]:
+    """(description, kind, flat document) of `situations(insured)`: what `decode_fast` makes of each text."""
+    local, intra = _CANONICAL[insured.startswith("65")]
+    mine = _places(insured)["intra"]
+    swaps = ((f'"{local}"'.encode(), f'"{insured}"'.encode()), (f'"{intra}"'.encode(), f'"{mine}"'.encode()))
+    replace = msgspec.structs.replace
+    for desc, kind, text, flat, spots in _flat_templates(local):
+        desc = desc.replace(intra, mine)
+        if flat is None:  # the fast decoder does not vouch for it: decode this policy's own text
+            for old, new in swaps:
+                text = text.replace(old, new)
+            yield desc, kind, text
+            continue
+        d = dict(flat)
+        for key, is_local, is_struct in spots:
+            code = insured if is_local else mine
+            d[key] = replace(d[key], region=code) if is_struct else code
+        yield desc, kind, d
+
+
+def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy) -> PolicySituations:
+    """Decide every situation of one policy's insured region; collect conflicts, missing answers and floors below."""
     found: list[Diagnostic] = []
-    fired: set[str] = set()
-    situations: dict[str, str] = {}       # rule → the first situation it took effect in (for guard-fires)
+    fired: dict[str, str] = {}
     defined: dict[str, Any] = {}
     reported: set[tuple] = set()
+    for program in compiled.programs.values():
+        for rule in program.rules:
+            defined.setdefault(rule.id, rule)
+    for description, kind, document in flat_situations(insured_region(compiled, policies)):
+        try:
+            answer, touched = evaluator.rules_met_flat(document) if type(document) is dict else evaluator.rules_met_json(document)
+        except RuleConflict as exc:
+            key = ("conflict", exc.rules)
+            if key not in reported:
+                reported.add(key)
+                rule = defined.get(exc.rules[-1])
+                where = rule.position if rule else compiled.layered.policy.position
+                found.append(_at(where, "error", "rule-conflict",
+                                 f"政策 {compiled.id}：{exc.message_zh}。情形：{description}",
+                                 f"policy {compiled.id}: {exc.message_en}. Situation: {description}"))
+            continue
+        except NoApplicableRule as exc:
+            key = ("missing", exc.message_en)
+            if key not in reported:
+                reported.add(key)
+                found.append(_at(compiled.layered.policy.position, "error", "no-answer",
+                                 f"政策 {compiled.id}：{exc.message_zh}。情形：{description}",
+                                 f"policy {compiled.id}: {exc.message_en}. Situation: {description}"))
+            continue
+        except EvaluationError:
+            continue
+        if answer["policy"]["id"] == compiled.id:
+            for entry in answer["trace"]:
+                if isinstance(entry, str) and entry not in fired:
+                    fired[entry] = description
+            for rule_id in touched:
+                if rule_id not in fired:
+                    fired[rule_id] = description
+            if "floor_conflict" in answer["flags"]:
+                found += _floor_findings(compiled, kind, answer, description, defined, reported)
+    return PolicySituations(compiled.id, tuple(found), fired)
+
+
+def combine(policies: PolicySet, results: Mapping[str, PolicySituations]) -> list[Diagnostic]:
+    """The findings of every policy (the same finding in several policies once, naming them), then the rules
+    that never take effect in any policy's situations and the guards that do."""
+    grouped: dict[tuple, list[str]] = {}
+    shown: dict[tuple, Diagnostic] = {}
+    fired: dict[str, str] = {}
+    defined: dict[str, Any] = {}
     for compiled in policies.policies.values():
-        insured = _insured_region(compiled, policies)
         for program in compiled.programs.values():
             for rule in program.rules:
                 defined.setdefault(rule.id, rule)
-        for description, document in itertools.chain(claims(insured), requests(insured)):
-            try:
-                answer, touched = evaluator.rules_met(document)
-            except RuleConflict as exc:
-                key = ("conflict", compiled.id, exc.rules)
-                if key not in reported:
-                    reported.add(key)
-                    rule = defined.get(exc.rules[-1])
-                    where = rule.position if rule else compiled.layered.policy.position
-                    found.append(_at(where, "error", "rule-conflict",
-                                     f"政策 {compiled.id}：{exc.message_zh}。情形：{description}",
-                                     f"policy {compiled.id}: {exc.message_en}. Situation: {description}"))
-                continue
-            except NoApplicableRule as exc:
-                key = ("missing", compiled.id, exc.message_en)
-                if key not in reported:
-                    reported.add(key)
-                    found.append(_at(compiled.layered.policy.position, "error", "no-answer",
-                                     f"政策 {compiled.id}：{exc.message_zh}。情形：{description}",
-                                     f"policy {compiled.id}: {exc.message_en}. Situation: {description}"))
-                continue
-            except EvaluationError:
-                continue
-            if answer["policy"]["id"] == compiled.id:
-                took_effect = {entry for entry in answer["trace"] if isinstance(entry, str)} | touched
-                for rule_id in took_effect - fired:
-                    situations[rule_id] = f"政策 {compiled.id}，{description}"
-                fired.update(took_effect)
-                if "floor_conflict" in answer["flags"]:
-                    found += _floor_findings(compiled, document, answer, description, defined, reported)
+        result = results[compiled.id]
+        for d in result.findings:
+            key = (d.code, d.severity, d.file, d.line, d.column, d.message_zh.removeprefix(f"政策 {compiled.id}："),
+                   d.message_en.removeprefix(f"policy {compiled.id}: "))
+            grouped.setdefault(key, []).append(compiled.id)
+            shown.setdefault(key, d)
+        for rule_id, description in result.fired.items():
+            fired.setdefault(rule_id, f"政策 {compiled.id}，{description}")
+    found = [_naming(shown[key], key, ids) for key, ids in grouped.items()]
     for rule_id, rule in defined.items():
         if rule_id not in fired and not rule.guard:
             found.append(_at(rule.position, "warning", "never-fires",
@@ -313,11 +423,27 @@ def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
                              f"(if it is a guard kept on purpose, say why under guard:)"))
         elif rule_id in fired and rule.guard:
             found.append(_at(rule.position, "warning", "guard-fires",
-                             f"规则 {rule_id} 标为防护规则（guard：{rule.guard}），但在枚举的情形中生效了{_first_situation(rule_id, situations)}："
+                             f"规则 {rule_id} 标为防护规则（guard：{rule.guard}），但在枚举的情形中生效了{_first_situation(rule_id, fired)}："
                              f"标记所说的理由已不成立，请核对这条规则，并删去或改写 guard",
-                             f"rule {rule_id} is marked as a guard ({rule.guard}) but takes effect{_first_situation(rule_id, situations, 'en')}: "
+                             f"rule {rule_id} is marked as a guard ({rule.guard}) but takes effect{_first_situation(rule_id, fired, 'en')}: "
                              f"the reason given no longer holds; check the rule and remove or reword guard"))
     return found
+
+
+def _naming(first: Diagnostic, key: tuple, ids: list[str]) -> Diagnostic:
+    """One finding for every policy it was found in: "政策 henan、c410200 等 17 个政策：…"."""
+    if len(ids) == 1:
+        return first
+    if len(ids) <= 3:
+        zh, en = "、".join(ids), ", ".join(ids)
+    else:
+        zh, en = f"{ids[0]}、{ids[1]} 等 {len(ids)} 个政策", f"{ids[0]}, {ids[1]} and {len(ids) - 2} other policies"
+    return dataclasses.replace(first, message_zh=f"政策 {zh}：{key[5]}", message_en=f"policies {en}: {key[6]}")
+
+
+def check_situations(policies: PolicySet, evaluator) -> list[Diagnostic]:
+    """Every policy's situations (`check_policy`), combined."""
+    return combine(policies, {compiled.id: check_policy(policies, evaluator, compiled) for compiled in policies.policies.values()})
 
 
 def _first_situation(rule_id: str, situations: dict[str, str], lang: str = "zh") -> str:

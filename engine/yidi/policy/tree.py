@@ -150,6 +150,11 @@ class PolicySet:
     policies: Mapping[str, CompiledPolicy]
     by_region: Mapping[str, str]
     revision: str                     # content hash of every policy file
+    files: Mapping[str, str] = None   # policy file (as messages name it) → policy id, without reading any policy
+
+    def __post_init__(self):
+        if self.files is None:
+            object.__setattr__(self, "files", {compiled.layered.policy.file: pid for pid, compiled in self.policies.items()})
 
     def for_region(self, region: str) -> tuple[CompiledPolicy, str]:
         """The most specific policy for an insured region, and how it was chosen."""
@@ -181,14 +186,176 @@ def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> Poli
     contents = [(display_path(path, root), path.read_bytes()) for path in files]
     key = cache.key_for(contents)
     found = cache.read(cache_dir, key)
-    if isinstance(found, PolicySet):
-        return dataclasses.replace(found, root=root)
-    built = _build(root, files)
-    cache.write(cache_dir, key, built)
+    if isinstance(found, TreeIndex):
+        return PolicySet(root, _LazyPolicies(cache_dir, root, found), found.by_region, found.revision,
+                         {files[-1][0]: pid for pid, (files, _) in found.parts.items()})
+    reuse = _Reuse(cache_dir, dict(contents))
+    built = _build(root, files, reuse)
+    if reuse.complete(built):
+        cache.write(cache_dir, key, reuse.index(built))
     return built
 
 
-def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
+@dataclass(frozen=True)
+class TreeIndex:
+    """What the cache keeps of a whole tree that loaded without a problem: where each policy's parts are.
+
+    Reading it costs next to nothing however large the tree; each policy is read
+    from its parts when first asked for (`_LazyPolicies`), under the revision
+    of the files the index was built from.
+    """
+
+    revision: str
+    by_region: Mapping[str, str]
+    parts: Mapping[str, tuple[tuple[tuple[str, str], ...], str]]   # id → ((file, its part key) of its chain, compiled part key)
+
+
+class _LazyPolicies(Mapping):
+    """A tree's compiled policies, each read from the cache on first use (thread-safe; then kept)."""
+
+    def __init__(self, directory: pathlib.Path, root: pathlib.Path, index: TreeIndex):
+        import threading
+
+        self._directory, self._root, self._index = directory, root, index
+        self._loaded: dict[str, CompiledPolicy] = {}
+        self._files: dict[str, Policy] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, policy_id: str) -> CompiledPolicy:
+        found = self._loaded.get(policy_id)
+        if found is not None:
+            return found
+        if policy_id not in self._index.parts:
+            raise KeyError(policy_id)
+        with self._lock:
+            found = self._loaded.get(policy_id) or self._read(policy_id)
+            self._loaded[policy_id] = found
+        return found
+
+    def _read(self, policy_id: str) -> CompiledPolicy:
+        """From its parts; a part that is gone or damaged is built again from the files, if they are unchanged."""
+        from . import cache
+
+        files, compiled_key = self._index.parts[policy_id]
+        chain = []
+        for file, key in files:
+            policy = self._files.get(file)
+            if policy is None:
+                policy = cache.read(self._directory, key)
+                if not isinstance(policy, Policy) or policy.file != file:
+                    return self._rebuild(policy_id)
+                self._files[file] = policy
+            chain.append(policy)
+        found = cache.read(self._directory, compiled_key, _parts(tuple(chain)))
+        if not isinstance(found, CompiledPolicy) or found.id != policy_id:
+            return self._rebuild(policy_id)
+        return found
+
+    def _rebuild(self, policy_id: str) -> CompiledPolicy:
+        files, _ = self._index.parts[policy_id]
+        base = self._root.resolve().parent
+        contents = {}
+        for file, key in files:
+            path = base / file
+            contents[file] = path.read_bytes() if path.is_file() else b""
+        reuse = _Reuse(self._directory, contents)
+        if any(reuse.key("f-", [file]) != key for file, key in files):  # the files changed since the tree was loaded
+            raise _part_missing(files[-1][0])
+        from .loader import load_policy
+
+        problems: list[Diagnostic] = []
+        chain = tuple(load_policy(base / file, file, problems) for file, _ in files)
+        built = _compile(chain[-1], chain, problems) if not problems else None
+        if built is None or problems:
+            raise _part_missing(files[-1][0])
+        reuse.keep_compiled(chain, built)
+        return built
+
+    def __iter__(self):
+        return iter(self._index.parts)
+
+    def __len__(self) -> int:
+        return len(self._index.parts)
+
+    def __reduce__(self):  # a copy for another process holds the policies themselves
+        return (dict, (dict(self.items()),))
+
+
+def _part_missing(file: str) -> DiagnosticError:
+    return DiagnosticError([Diagnostic("cache-part-missing", f"已编译政策的缓存在加载后被删除或损坏（{file}）：请重新加载政策",
+                                       f"the compiled-policy cache lost a part after loading ({file}): load the policies again", file)])
+
+
+class _Reuse:
+    """Parts of an earlier build kept in the cache, each keyed by the files it comes from and the engine.
+
+    When one file of a large tree changes, only that file is read again and only
+    the policies whose chain includes it are compiled again. Only parts built
+    without any problem are kept; anything that is not an intact part of the
+    expected kind is ignored and built again.
+    """
+
+    def __init__(self, directory: pathlib.Path, contents: dict[str, bytes]):
+        from . import cache
+
+        self.cache, self.directory, self.contents = cache, directory, contents
+        self.kept: set[str] = set()   # the keys of the parts that are in the cache (read or written in this build)
+
+    def key(self, prefix: str, files: list[str]) -> str:
+        return prefix + self.cache.key_for([(name, self.contents[name]) for name in files])
+
+    def policy(self, display: str) -> Policy | None:
+        key = self.key("f-", [display])
+        found = self.cache.read(self.directory, key)
+        if isinstance(found, Policy) and found.file == display:
+            self.kept.add(key)
+            return found
+        return None
+
+    def keep_policy(self, policy: Policy) -> None:
+        key = self.key("f-", [policy.file])
+        self.cache.write(self.directory, key, policy)
+        self.kept.add(key)
+
+    def compiled(self, chain: tuple[Policy, ...]) -> CompiledPolicy | None:
+        key = self.key("c-", [p.file for p in chain])
+        found = self.cache.read(self.directory, key, _parts(chain))
+        if isinstance(found, CompiledPolicy) and found.id == chain[-1].id:
+            self.kept.add(key)
+            return found
+        return None
+
+    def keep_compiled(self, chain: tuple[Policy, ...], compiled: CompiledPolicy) -> None:
+        """Kept without the policies of its chain: those are read (or taken from the cache) file by file."""
+        key = self.key("c-", [p.file for p in chain])
+        shared = {id(obj): token for token, obj in _parts(chain).items()}
+        self.cache.write(self.directory, key, compiled, shared)
+        self.kept.add(key)
+
+    def index(self, built: PolicySet) -> TreeIndex:
+        parts = {}
+        for policy_id, compiled in built.policies.items():
+            chain = compiled.layered.chain
+            parts[policy_id] = (tuple((p.file, self.key("f-", [p.file])) for p in chain), self.key("c-", [p.file for p in chain]))
+        return TreeIndex(built.revision, dict(built.by_region), parts)
+
+    def complete(self, built: PolicySet) -> bool:
+        """Whether every part the index would name was read or written in this build (a cache that refused a write has not)."""
+        return all(key in self.kept for files, compiled in self.index(built).parts.values() for key in (compiled, *(k for _, k in files)))
+
+
+def _parts(chain: tuple[Policy, ...]) -> dict[tuple, Any]:
+    """Each policy of a chain and its documents, parameters, variables, tables, rules and floors, by a token."""
+    found: dict[tuple, Any] = {}
+    for policy in chain:
+        found[(policy.file,)] = policy
+        for name in ("documents", "parameters", "variables", "benefits", "rules", "floors"):
+            for i, part in enumerate(getattr(policy, name)):
+                found[(policy.file, name, i)] = part
+    return found
+
+
+def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None = None) -> PolicySet:
     from .loader import load_policy  # YAML and schema checking are needed only to build, not to read the cache
 
     problems: list[Diagnostic] = []
@@ -198,7 +365,13 @@ def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
     for path in files:
         display = display_path(path, root)
         digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
-        policy = load_policy(path, display, problems)
+        policy = reuse.policy(display) if reuse is not None else None
+        if policy is None:
+            mine: list[Diagnostic] = []
+            policy = load_policy(path, display, mine)
+            problems += mine
+            if policy is not None and not mine and reuse is not None:
+                reuse.keep_policy(policy)
         if policy is None:
             unreadable += 1
             continue
@@ -222,26 +395,42 @@ def _build(root: pathlib.Path, files: list[pathlib.Path]) -> PolicySet:
         chain = chain_of(policy, policies, problems if not unreadable else [])
         if chain is None:
             continue
-        layered = layer(policy, chain, problems)
-        _check_citations(layered, problems)
-        versions = ParameterVersions.build(layered)
-        inactive_by_version = [frozenset(p.id for p in chain if p.in_force is not None and p.in_force.start > start)
-                               for start in versions.starts]
-        epochs: dict[frozenset[str], dict[str, Program]] = {}
-        for inactive in sorted(set(inactive_by_version), key=len):  # all rules in force first
-            programs = {}
-            for kind in KINDS:
-                program = compile_policy(layered, kind, problems, inactive)
-                if program is not None:
-                    programs[kind] = program
-            epochs[inactive] = programs
-        if all(len(programs) == len(KINDS) for programs in epochs.values()):
-            newest = epochs[min(epochs, key=len)]
-            by_version = {kind: tuple(epochs[inactive][kind] for inactive in inactive_by_version) for kind in KINDS}
-            compiled[policy.id] = CompiledPolicy(layered, newest, versions, BenefitLookup.build(layered.benefits), by_version)
+        kept = reuse.compiled(chain) if reuse is not None else None
+        if kept is not None:
+            compiled[policy.id] = kept
+            continue
+        mine = []
+        built = _compile(policy, chain, mine)
+        problems += mine
+        if built is not None:
+            compiled[policy.id] = built
+            if not mine and reuse is not None:
+                reuse.keep_compiled(chain, built)
     if problems:
         raise DiagnosticError(sort_diagnostics(_dedupe(problems)))
     return PolicySet(root, compiled, by_region, digest.hexdigest()[:16])
+
+
+def _compile(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic]) -> CompiledPolicy | None:
+    """Layer one policy on its chain and compile it for every kind and rule epoch (None if it has problems)."""
+    layered = layer(policy, chain, problems)
+    _check_citations(layered, problems)
+    versions = ParameterVersions.build(layered)
+    inactive_by_version = [frozenset(p.id for p in chain if p.in_force is not None and p.in_force.start > start)
+                           for start in versions.starts]
+    epochs: dict[frozenset[str], dict[str, Program]] = {}
+    for inactive in sorted(set(inactive_by_version), key=len):  # all rules in force first
+        programs = {}
+        for kind in KINDS:
+            program = compile_policy(layered, kind, problems, inactive)
+            if program is not None:
+                programs[kind] = program
+        epochs[inactive] = programs
+    if all(len(programs) == len(KINDS) for programs in epochs.values()):
+        newest = epochs[min(epochs, key=len)]
+        by_version = {kind: tuple(epochs[inactive][kind] for inactive in inactive_by_version) for kind in KINDS}
+        return CompiledPolicy(layered, newest, versions, BenefitLookup.build(layered.benefits), by_version)
+    return None
 
 
 def display_path(path: pathlib.Path, root: pathlib.Path) -> str:
