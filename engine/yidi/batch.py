@@ -6,7 +6,9 @@ blocks of whole lines, with only a few blocks in flight at once. With
 Engine; answers are written in input order regardless. A line that is not a valid document, or
 that the policy cannot decide, goes to the error file with its line number
 and the run continues. A summary (counts by route and treatment, errors,
-throughput) ends the run.
+throughput) ends the run. With `--trace compact` the output opens with the
+rule table (one `trace_table` record) and each decision's trace holds only
+indexes and values; `yidi explain` renders it to the full trace (docs/traces.md).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, BinaryIO
 from .documents_messages import printable
 from .engine import Engine
 from .errors import EvaluationError, InputError, error_body
+from .evaluation.decision import COMPACT
 from .jsonout import dump_bytes, dump_lines
 
 BLOCK = 1 << 20  # bytes of input per unit of work: about 1,700 claims
@@ -176,6 +179,8 @@ def run(root: pathlib.Path, lines: BinaryIO, out: BinaryIO, errors: BinaryIO, wo
         meter.update(total.lines)
 
     engine = engine or Engine.load(root)
+    if trace == COMPACT:  # built here, before any worker is forked: the workers inherit it
+        out.write(dump_bytes(engine.trace_table()) + b"\n")
     if workers <= 1:
         for first, block in _blocks(lines, BLOCK):
             write(decide_block(engine, first, block, trace))
@@ -229,7 +234,8 @@ def register(sub, common) -> None:
     p.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="决定输出文件，- 表示标准输出")
     p.add_argument("--errors", metavar="ERR.jsonl", help="错误文件（默认：输出文件名加 .errors.jsonl；没有错误时不生成）")
     p.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1）")
-    p.add_argument("--trace", choices=("ids", "full"), default="ids", help="依据记录：ids 仅规则编号（默认），full 完整")
+    p.add_argument("--trace", choices=("ids", "full", "compact"), default="ids",
+                   help="依据记录：ids 仅规则编号（默认），full 完整，compact 紧凑（文件开头写一次依据表，每份决定只写编号和取值；yidi explain 还原为完整形式）")
     p.add_argument("--summary-json", metavar="FILE", help="把汇总写成 JSON")
     p.add_argument("--fail-on-errors", action="store_true", help="有错误行时以 1 退出（默认：错误写入错误文件，仍以 0 退出）")
     p.set_defaults(func=_cmd_batch)

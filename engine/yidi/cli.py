@@ -247,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Further commands live in their own modules; each defines
 # `register(subparsers, common_parser)` that adds its sub-command.
-EXTENSIONS: tuple[str, ...] = ("yidi.batch", "yidi.explain_cli", "yidi.server.cli", "yidi.replay", "yidi.adapters.cli", "yidi.docs_cli", "yidi.synth", "yidi.diff_cli")
+EXTENSIONS: tuple[str, ...] = ("yidi.batch", "yidi.explain_cli", "yidi.explain_trace", "yidi.server.cli", "yidi.replay", "yidi.adapters.cli", "yidi.docs_cli", "yidi.synth", "yidi.diff_cli")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,10 +17,9 @@ from ..documents import load_json, normalize_document
 from ..fastdecode import convert_fast, decode_fast
 from ..policy.decision_model import CLAIM, FILING_REQUEST, SETTLEMENT_DATE
 from ..policy.tree import PolicySet
-from .decision import Explainer
+from .compact import Builder, TraceTable
+from .decision import COMPACT, FULL, IDS, TRACES, Explainer
 from ..errors import EvaluationError
-
-FULL, IDS = "full", "ids"
 
 
 def _flattener(paths: Iterable[str]):
@@ -56,6 +55,11 @@ class Evaluator:
                     self._flatten[kind] = _flattener(program.input_paths)
                 for version in range(len(compiled.versions.starts)):
                     self._explainers[(compiled.id, kind, version)] = Explainer(compiled, kind, version, policies.revision)
+        self._table = Builder(self._explainers, policies.revision)
+
+    def trace_table(self) -> TraceTable:
+        """The rule table compact traces index into; built on first use."""
+        return self._table()
 
     def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
         """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot).
@@ -91,10 +95,14 @@ class Evaluator:
         return self.evaluate_flat(self.flatten(doc), trace)
 
     def evaluate_flat(self, d: dict[str, Any], trace: str = FULL) -> dict[str, Any]:
+        if trace not in TRACES:
+            raise ValueError(f"trace must be one of {TRACES}, not {trace!r}")
+        if trace == COMPACT and self._table.table is None:
+            self._table()
         values, explainer, how = self._run(d)
         if d["kind"] == CLAIM:
-            return explainer.decision(d, values, how, trace == FULL)
-        return explainer.answer(d, values, how, trace == FULL)
+            return explainer.decision(d, values, how, trace)
+        return explainer.answer(d, values, how, trace)
 
     def _run(self, d: dict[str, Any]) -> tuple[dict[str, Any], Explainer, str]:
         """Run the program for `d`: its variables, and the explainer and selection that shape the answer."""
@@ -121,7 +129,7 @@ class Evaluator:
         if d is None:
             d = self.flatten(normalize_document(raw))
         values, explainer, how = self._run(d)
-        answer = explainer.decision(d, values, how, False) if d["kind"] == CLAIM else explainer.answer(d, values, how, False)
+        answer = explainer.decision(d, values, how, IDS)
         return answer, frozenset(explainer.ids[i] for i in explainer.program.rules_touched(values["@touched"]))
 
     def _route(self, region: str, kind: str) -> tuple:
@@ -148,4 +156,4 @@ def _runtime_error(program, exc: Exception) -> EvaluationError:
                            f"rule {rule.id} ({where}) failed: {type(exc).__name__}: {exc}", (rule.id,), (where,))
 
 
-__all__ = ["Evaluator", "FULL", "IDS", "FILING_REQUEST"]
+__all__ = ["Evaluator", "FULL", "IDS", "COMPACT", "FILING_REQUEST"]
