@@ -147,7 +147,7 @@ def render(items: list[dict[str, Any]], trace: Any) -> list[dict[str, Any]]:
     for position, element in enumerate(trace):
         if type(element) is int:
             k, value, pair = element, None, False
-        elif type(element) is list and len(element) == 2 and type(element[0]) is int:
+        elif type(element) in (list, tuple) and len(element) == 2 and type(element[0]) is int:
             (k, value), pair = element, True
         else:
             raise CompactError(f"依据记录第 {position + 1} 项不是编号或 [编号, 值]",
