@@ -409,11 +409,10 @@ def markdown(results: dict) -> str:
                 f"| `yidi batch --workers 2` | {d['batch_workers_2_s']} | 1.0 |",
                 f"| `yidi diff --jobs 2` | {d['diff_jobs_2_s']} | {d['ratio']} |", "",
                 f"Outcome changed: {d['outcome_changed']:,} claims; only the policy's name changed: {d['label_only']:,}.", ""]
-    t = results.get("traces")
-    if t:
+    for t in sorted(results.get("traces", {}).values(), key=lambda t: t["claims"]):   # one table per corpus size measured
         out += [f"## (h) Trace forms: `yidi batch --trace ids|full|compact` of {t['claims']:,} claims (measured {t['when']})", "",
                 f"Command line, 1 worker, start-up included in wall s; batch s is the run's own figure (decide and write). "
-                f"Best of {t['rounds']} interleaved rounds. Trace bytes: the `trace` members, the compact file's table included "
+                f"Best of {t['rounds']} interleaved round(s). Trace bytes: the `trace` members, the compact file's table included "
                 f"({t['table_bytes']:,} bytes, once).", "",
                 "| trace | wall s | × ids | batch s | × ids | bytes/claim | trace bytes/claim |", "|---|---:|---:|---:|---:|---:|---:|"]
         for form in ("ids", "full", "compact"):
@@ -433,6 +432,7 @@ def main() -> int:
     parser.add_argument("--batch-claims", type=int, help="claims for the batch measurement (default 1,000,000; 100,000 with --quick)")
     parser.add_argument("--diff-claims", type=int, default=40_000, help="claims for the diff measurement (default 40,000)")
     parser.add_argument("--trace-claims", type=int, help="claims for the trace-form measurement (default 100,000; 20,000 with --quick)")
+    parser.add_argument("--trace-rounds", type=int, help="rounds of the trace-form measurement (default 3; 2 with --quick)")
     parser.add_argument("--only", metavar="LETTERS", default="abcdefgh",
                         help="measure only these sections (e.g. g); the others are kept from the last bench/results.json")
     args = parser.parse_args()
@@ -465,7 +465,8 @@ def main() -> int:
         n_traces = args.trace_claims or (20_000 if args.quick else 100_000)
         print(f"(h) trace forms over {n_traces:,} claims …", flush=True)
         with tempfile.TemporaryDirectory() as work:
-            results["traces"] = {**traces(n_traces, pathlib.Path(work), 2 if args.quick else 3), "when": now}
+            rounds = args.trace_rounds or (2 if args.quick else 3)
+            results.setdefault("traces", {})[str(n_traces)] = {**traces(n_traces, pathlib.Path(work), rounds), "when": now}
     if "b" in args.only:
         print("(b) peer engines …", flush=True)
         results["peers"] = peers(10_000, repeats)
