@@ -140,7 +140,7 @@ def explain_stream(source: BinaryIO, out: BinaryIO, report) -> tuple[int, int]:
 def register(sub, common) -> None:
     p = sub.add_parser("explain", parents=[common], help="把紧凑依据记录还原为完整的决定",
                        description="读取 yidi batch --trace compact 写出的文件，把每份决定的依据记录还原为完整形式"
-                                   "（与 --trace full 写出的逐字节相同）。退出码：0 全部还原；2 无法读取或有行无法还原（报告行号）")
+                                   "（与 --trace full 写出的逐字节相同）；依据表就在文件中，不读取政策目录。退出码：0 全部还原；2 无法读取或有行无法还原（报告行号）")
     p.add_argument("file", metavar="FILE|-", help="紧凑形式的决定文件（JSON Lines），- 表示标准输入")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", default="-", help="输出文件（默认标准输出）")
     p.set_defaults(func=_run)

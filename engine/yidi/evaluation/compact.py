@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..jsonout import dump_bytes
+from ..policy.decision_model import CLAIM
 from .decision import Explainer, benefit_entry
 
 FORMAT = "yidi-compact-trace/1"
@@ -69,7 +70,7 @@ class TraceTable:
                 selection=selection,
                 floors=tuple(self._add({"entry": entry}) for _, entry in explainer.floors),
                 benefits={id(table): self._add({"entry": benefit_entry(table, None), "fill": "value"})
-                          for table in explainer.compiled.layered.benefits} if explainer.kind == "claim" else {},
+                          for table in explainer.compiled.layered.benefits} if explainer.kind == CLAIM else {},
                 table=self)
 
     def _add(self, item: dict[str, Any]) -> int:
