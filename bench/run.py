@@ -68,7 +68,7 @@ def per_claim(function, items, repeats: int) -> float:
 
 def latency(n: int, repeats: int) -> dict:
     engine = Engine.load(POLICIES)
-    evaluator = engine._evaluator
+    evaluator = engine.evaluator
     texts = [dump_bytes(claim) for claim in generate(n, 7, regions=HENAN_REGIONS)]
     flats = [convert_fast(load_json(text)) for text in texts]
     assert all(flat is not None for flat in flats)
@@ -295,7 +295,7 @@ def peers(n: int, repeats: int) -> dict:
 
     The hand-written function and yidi are timed again here, next to the peers, so that the
     ratios compare figures taken in the same phase on a noisy machine."""
-    evaluator = Engine.load(POLICIES)._evaluator
+    evaluator = Engine.load(POLICIES).evaluator
     flats = [convert_fast(load_json(dump_bytes(claim))) for claim in generate(n, 7, regions=HENAN_REGIONS)]
     references = [handwritten_henan.decide(flat) for flat in flats]
     copies = [dict(flat) for flat in flats]

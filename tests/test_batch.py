@@ -85,8 +85,9 @@ def test_a_worker_uses_the_parents_engine_or_refuses_another_revision(engine, mo
 def batch(engine, monkeypatch, capsys):
     """`yidi batch …` in this process, on the session's engine: (exit code, stderr)."""
     from yidi import cli
+    from yidi.cli import batch as batch_command
 
-    monkeypatch.setattr(cli, "_load", lambda args, paths=None: (engine, POLICIES))
+    monkeypatch.setattr(batch_command, "load_engine", lambda args, paths=None: (engine, POLICIES))
 
     def call(*argv: str, stdin: bytes | None = None) -> tuple[int, str]:
         if stdin is not None:

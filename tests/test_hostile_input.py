@@ -70,7 +70,8 @@ def test_the_corpus_and_its_expectations_match():
 @pytest.fixture
 def run(engine, monkeypatch, capsys):
     """`yidi …` in this process (the session's engine instead of loading one): (exit code, stdout, stderr)."""
-    monkeypatch.setattr(cli, "_load", lambda args, paths=None: (engine, POLICIES))
+    for command in ("eval", "batch"):
+        monkeypatch.setattr(f"yidi.cli.{command}.load_engine", lambda args, paths=None: (engine, POLICIES))
 
     def call(*argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BytesIO(stdin), read=lambda: stdin.decode()))

@@ -182,14 +182,23 @@ CITY_REDUCTION = """\
     """
 
 
-def test_a_city_reduction_without_the_provinces_approval_is_refused(policy_copy):
-    path = write_city(policy_copy, CITY_REDUCTION)
+@pytest.mark.parametrize("parameter", ["reduction.referral", "reduction.emergency", "reduction.other_temporary",
+                                       "reduction.unfiled"])
+def test_a_city_reduction_without_the_provinces_approval_is_refused(policy_copy, parameter):
+    """Every reduction 二（二） sets (and reduction.unfiled, whose value is 二（二）'s) needs the approval."""
+    path = write_city(policy_copy, CITY_REDUCTION.replace("reduction.other_temporary", parameter))
     with pytest.raises(DiagnosticError) as info:
         Engine.load(policy_copy)
     found = [d for d in info.value.diagnostics if d.code == "approval-missing"]
     assert len(found) == 1 and found[0].file.endswith("zhengzhou/policy.yaml")
     assert "豫医保办〔2025〕2号 二（二）" in found[0].message_zh and "备案同意" in found[0].message_zh
     assert path.read_text(encoding="utf-8").splitlines()[found[0].line - 1].strip().startswith("- from: 2026-01-01")
+
+
+def test_the_long_term_commitment_reduction_needs_no_approval(policy_copy):
+    """二（一） (long-term residence) carries no approval sentence; only 二（二） does."""
+    write_city(policy_copy, CITY_REDUCTION.replace("reduction.other_temporary", "reduction.commitment_home"))
+    Engine.load(policy_copy)
 
 
 def test_a_city_reduction_citing_the_approval_is_accepted(policy_copy):

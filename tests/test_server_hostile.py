@@ -159,7 +159,7 @@ def test_the_slow_client_settings_are_options_with_documented_defaults():
     help_text = subprocess.run([sys.executable, "-m", "yidi", "serve", "--help"], capture_output=True, text=True, timeout=60,
                                env={**os.environ, "PYTHONPATH": str(ROOT / "engine")}).stdout
     docs = (ROOT / "docs" / "server.md").read_text(encoding="utf-8")
-    from yidi.server import cli as serve_cli
+    from yidi.cli import serve as serve_cli
 
     for option, default in (("--limit-concurrency", serve_cli.LIMIT_CONCURRENCY), ("--header-timeout", serve_cli.HEADER_TIMEOUT),
                             ("--body-timeout", serve_cli.BODY_TIMEOUT), ("--timeout-keep-alive", serve_cli.KEEP_ALIVE),

@@ -19,7 +19,7 @@ TODAY = datetime.date(2026, 11, 23)
 
 def findings(tree, as_of=TODAY):
     engine = Engine.load(tree)
-    return check_dates(engine.policies, as_of) + check_situations(engine.policies, engine._evaluator)
+    return check_dates(engine.policies, as_of) + check_situations(engine.policies, engine.evaluator)
 
 
 def codes(found):
@@ -75,6 +75,30 @@ def test_a_guard_that_does_fire_is_reported(policy_copy):
     assert len(found) == 1 and found[0].severity == "warning"
     assert "hubei.retro-after-self-paid-manual" in found[0].message_zh and "情形" in found[0].message_zh
     assert found[0].file == "policies/hubei/policy.yaml"
+
+
+def test_the_guard_holds_back_pooling_fund_outpatients_only_personal_accounts_pay_at_any_level(policy_copy):
+    """鄂医保办〔2022〕28号 三（三）: the personal account settles directly at any level, whatever the level rule.
+
+    Under Hubei's shipped values the level rule cannot fire, so no YAML case can tell the two payment sources
+    apart; here the province's level is raised (a hypothetical change) to show the rule guards exactly what it says.
+    """
+    path = policy_copy / "hubei" / "policy.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("    bounds:\n      max: 1\n", "    bounds:\n      max: 2\n", 1), encoding="utf-8")
+    set_values(policy_copy, "hubei", "outpatient_direct.min_hospital_level",
+               [value("2022-09-14", 2, source={"document": "鄂医保办〔2022〕28号", "clause": "三（三）"})])
+    engine = Engine.load(policy_copy)
+    claim = {"id": "HB-LEVEL", "insured": {"region": "420100", "scheme": "employee"},
+             "filing": {"type": "long_term_resident", "region": "440100", "start_date": "2025-01-01", "filed_on": "2025-01-01"},
+             "visit": {"kind": "outpatient", "region": "440103", "networked": True, "hospital_level": 1,
+                       "admission_date": "2025-04-02", "discharge_date": "2025-04-02"},
+             "costs": {"total": 300, "in_scope": 260}}
+    pooled = engine.evaluate(claim)
+    assert pooled["route"] == "manual" and "hubei.outpatient-level-restriction" in str(pooled["trace"])
+    claim["visit"]["payment_source"] = "personal_account"
+    personal = engine.evaluate(claim)
+    assert personal["route"] == "direct" and "hubei.outpatient-level-restriction" not in str(personal["trace"])
 
 
 @pytest.mark.parametrize("guard", ['""', "null", "ok", "it never fires"])

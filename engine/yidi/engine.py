@@ -51,6 +51,11 @@ class Engine:
         return self._policies
 
     @property
+    def evaluator(self) -> Evaluator:
+        """The evaluator over the policies, for checks that run the rules without building answers (static checks)."""
+        return self._evaluator
+
+    @property
     def revision(self) -> str:
         """Content hash of the policy files this engine was built from."""
         return self._policies.revision

@@ -93,7 +93,7 @@ def generate(out: pathlib.Path, policies_root: pathlib.Path, as_of: datetime.dat
     from ..policy.static_checks import check_situations
 
     summaries = {doc: note for c in ordered for doc, note in c.layered.summaries.items()}
-    floor_conflicts = [d for d in check_situations(engine.policies, engine._evaluator) if d.code == "floor-conflict"]
+    floor_conflicts = [d for d in check_situations(engine.policies, engine.evaluator) if d.code == "floor-conflict"]
     ctx = PageContext(as_of, engine.revision, {c.id: f"{c.id}.md" for c in ordered}, names, matrix, outcomes,
                       {c.id: facts.validities(engine, c.id, as_of) for c in ordered}, handbook is not None,
                       summaries, floor_conflicts)

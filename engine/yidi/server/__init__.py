@@ -4,8 +4,8 @@ Modules: `state` (what is served, atomic reload), `service` (deciding and
 logging, no HTTP), `app` (routes, limits, formats, admin token), `openapi`
 (the OpenAPI document, generated from schemas/), `metrics` (Prometheus
 text), `deadlines` (slow clients: header and body deadlines on uvicorn's h11
-protocol), `cli` (the `yidi serve` command), `workbench` (the page at `/`,
-from `assets/`). See docs/server.md and docs/workbench.md.
+protocol), `workbench` (the page at `/`, from `assets/`). The `yidi serve`
+command that starts it is yidi.cli.serve. See docs/server.md and docs/workbench.md.
 
 Importing this package does not import Starlette; `create_app` does.
 """

@@ -1,7 +1,8 @@
 """`yidi docs`: generate (and optionally build) the documentation site.
 
-Kept apart from cli.py so the core command line does not import MkDocs;
-MkDocs is only needed with --build (`pip install yidi[docs]`).
+The site is yidi.docsite, imported only when the command runs, so the
+rest of the command line never loads it; MkDocs is only needed with
+--build (`pip install yidi[docs]`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import datetime
 import pathlib
 import sys
+
+from .common import EXIT_OK, EXIT_PROBLEMS, load_engine, localized, print_diagnostics
 
 DEFAULT_OUT = "build/docsite"
 
@@ -24,39 +27,36 @@ def register(sub, common) -> None:
 
 
 def run(args) -> int:
-    from .cli import EXIT_OK, EXIT_PROBLEMS, _load, _t
-    from .docsite.pages import Untranslatable
-    from .docsite.site import OutputNotOurs, build, generate, handbook_dir
+    from ..docsite.pages import Untranslatable
+    from ..docsite.site import OutputNotOurs, build, generate, handbook_dir
 
-    engine, root = _load(args)
+    engine, root = load_engine(args)
     if engine is None:
         return EXIT_PROBLEMS
     try:
         as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else None
     except ValueError:
-        print(_t(args.lang, f"日期无效：{args.as_of}", f"invalid date: {args.as_of}"), file=sys.stderr)
+        print(localized(args.lang, f"日期无效：{args.as_of}", f"invalid date: {args.as_of}"), file=sys.stderr)
         return EXIT_PROBLEMS
     out = pathlib.Path(args.out)
     try:
         config = generate(out, root, as_of, None if args.no_handbook else handbook_dir())
     except Untranslatable as exc:
-        from .cli import _print_diagnostics
-
-        _print_diagnostics([exc.diagnostic], args, root)
+        print_diagnostics([exc.diagnostic], args, root)
         return EXIT_PROBLEMS
     except OutputNotOurs:
-        print(_t(args.lang, f"输出目录 {out} 中有不是 yidi docs 生成的文件，未覆盖；请换一个目录",
+        print(localized(args.lang, f"输出目录 {out} 中有不是 yidi docs 生成的文件，未覆盖；请换一个目录",
                  f"{out} holds files yidi docs did not write; not overwriting"), file=sys.stderr)
         return EXIT_PROBLEMS
-    print(_t(args.lang, f"已生成：{out / 'docs'}（配置 {config}）", f"generated: {out / 'docs'} (config {config})"))
+    print(localized(args.lang, f"已生成：{out / 'docs'}（配置 {config}）", f"generated: {out / 'docs'} (config {config})"))
     if args.build:
         try:
             site = build(config)
         except ImportError:
-            print(_t(args.lang, "需要 MkDocs：pip install 'yidi[docs]'", "MkDocs is needed: pip install 'yidi[docs]'"), file=sys.stderr)
+            print(localized(args.lang, "需要 MkDocs：pip install 'yidi[docs]'", "MkDocs is needed: pip install 'yidi[docs]'"), file=sys.stderr)
             return EXIT_PROBLEMS
         except Exception as exc:  # MkDocs' strict mode raises on any warning
-            print(_t(args.lang, f"MkDocs 构建失败：{exc}", f"MkDocs build failed: {exc}"), file=sys.stderr)
+            print(localized(args.lang, f"MkDocs 构建失败：{exc}", f"MkDocs build failed: {exc}"), file=sys.stderr)
             return EXIT_PROBLEMS
-        print(_t(args.lang, f"网站：{site / 'index.html'}", f"site: {site / 'index.html'}"))
+        print(localized(args.lang, f"网站：{site / 'index.html'}", f"site: {site / 'index.html'}"))
     return EXIT_OK

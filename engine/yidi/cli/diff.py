@@ -15,15 +15,15 @@ import signal
 import sys
 import time
 
-from .diagnostics import DiagnosticError, render
-from .impact import SourceError, policy_source, results
-from .impact_examples import explain
-from .impact_html import html
-from .impact_labels import Labels
-from .impact_report import Context, document, markdown, terminal, to_json, write_json
-from .impact_summary import Summary
-from .jsonout import dumps
-from .policy.tree import load_tree
+from ..diagnostics import DiagnosticError, render
+from ..impact import SourceError, policy_source, results
+from ..impact_examples import explain
+from ..impact_html import html
+from ..impact_labels import Labels
+from ..impact_report import Context, document, markdown, terminal, to_json, write_json
+from ..impact_summary import Summary
+from ..jsonout import dumps
+from ..policy.tree import load_tree
 
 SMALL = 5000            # below this many claims, worker processes cost more than they save
 

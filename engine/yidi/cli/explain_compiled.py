@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import sys
 
+from .common import EXIT_OK, EXIT_PROBLEMS, load_engine
+
 
 def register(sub, common) -> None:
     p = sub.add_parser("explain-compiled", parents=[common], help="显示政策编译成的 Python 代码",
                        description="显示一个政策（或一条规则所在的部分）编译后的 Python 代码，标出每行来自哪条规则")
     p.add_argument("target", metavar="POLICY|RULE", help="政策标识（如 henan）或规则编号（如 henan.newborn-as-emergency）")
     p.add_argument("--kind", choices=("claim", "filing_request"), default=None, help="文档类型（默认：规则所属类型；政策则为 claim）")
-    p.set_defaults(func=_run)
+    p.set_defaults(func=run)
 
 
-def _run(args) -> int:
-    from .cli import EXIT_OK, EXIT_PROBLEMS, _load
-
-    engine, _ = _load(args)
+def run(args) -> int:
+    engine, _ = load_engine(args)
     if engine is None:
         return EXIT_PROBLEMS
     policies = engine.policies.policies

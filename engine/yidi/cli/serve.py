@@ -32,6 +32,8 @@ import socket
 import sys
 from typing import Any
 
+from .common import find_policy_root, print_diagnostics
+
 TOKEN_ENV = "YIDI_ADMIN_TOKEN"
 MIN_TOKEN = 16
 # Defaults against large, slow and numerous requests (docs/server.md, "Slow and numerous clients").
@@ -74,7 +76,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--max-header-bytes", type=_positive(int), default=MAX_HEADER_BYTES, metavar="BYTES",
                    help=f"请求行与请求头的总长度上限，超过答复 400（默认 {MAX_HEADER_BYTES}）")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning", help="服务日志级别（默认 warning）")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=run)
 
 
 def _positive(kind: type) -> Any:
@@ -146,7 +148,7 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     missing = _missing_extra()
     if missing:
         print(f"yidi serve: the HTTP service needs the serve extra (module {missing!r} is not installed); "
@@ -155,11 +157,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..audit import AuditError, AuditLog
-    from ..cli import _print_diagnostics, find_policy_root
-    from .app import create_app
-    from .deadlines import protocol
-    from .metrics import Metrics
-    from .state import Serving, ServerState, check_tree
+    from ..server.app import create_app
+    from ..server.deadlines import protocol
+    from ..server.metrics import Metrics
+    from ..server.state import Serving, ServerState, check_tree
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     token, problem = _token(args)
@@ -173,7 +174,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     root = find_policy_root(args.policies)
     checked = check_tree(root, args.check)
     if not checked.valid or checked.engine is None:
-        _print_diagnostics(list(checked.diagnostics), args, root)
+        print_diagnostics(list(checked.diagnostics), args, root)
         print(f"yidi serve: the policies at {root} did not pass the {args.check} check; not serving", file=sys.stderr)
         return 1
     try:
