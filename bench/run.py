@@ -14,7 +14,11 @@ of `yidi eval` for one claim in a fresh process; (f) peak memory of the batch
 runs; (g) `yidi diff` of 40,000 claims under the officer's change of issue 14
 (a value changed from a date, a new city) against `yidi batch --workers 2` of
 the same claims — a diff decides each claim twice, so about 2× is the aim,
-2.5× the limit. Results are printed and written to bench/results.md and
+2.5× the limit; (h) `yidi batch` with `--trace ids`, `full` and `compact`
+on the same synthetic claims (time, bytes, trace bytes per claim, each
+against ids in the same run — compact must stay within 1.5× of ids and
+1 KB of trace a claim), and `yidi explain` of the compact file, checked
+byte for byte against the full one. Results are printed and written to bench/results.md and
 bench/results.json. No test asserts a time; this is where times live.
 """
 
@@ -140,6 +144,67 @@ def diff_cost(n: int, workdir: pathlib.Path) -> dict:
     report = json.loads((workdir / "diff.json").read_text())
     return {"claims": n, "batch_workers_2_s": round(batch_s, 2), "diff_jobs_2_s": round(diff_s, 2),
             "ratio": round(diff_s / batch_s, 2), "outcome_changed": report["outcome_changed"], "label_only": report["label_only"]}
+
+
+def _trace_bytes(path: pathlib.Path) -> int:
+    """Bytes of the `trace` members of a batch output (table lines included): each decision's `"trace":…`
+    up to its last member `"undetermined"` or the end — found by bytes, so a 10 GB file is read, not parsed."""
+    total = 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            start = line.find(b'"trace":')
+            if start < 0:
+                total += len(line)   # the compact file's table
+                continue
+            end = line.rfind(b',"undetermined":[')
+            total += (end if end > start else len(line.rstrip(b"\n")) - 1) - start
+    return total
+
+
+def _same_bytes(a: pathlib.Path, b: pathlib.Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with open(a, "rb") as first, open(b, "rb") as second:
+        while True:
+            x, y = first.read(1 << 24), second.read(1 << 24)
+            if x != y:
+                return False
+            if not x:
+                return True
+
+
+def traces(n: int, workdir: pathlib.Path, rounds: int) -> dict:
+    """(h) Batch with each trace form over the same claims, from the command line, 1 worker; best of `rounds`
+    rounds that interleave the forms (a busy machine slows all three alike); then `yidi explain` of the compact file."""
+    corpus = workdir / "trace-claims.jsonl"
+    with open(corpus, "wb") as handle:
+        for claim in generate(n, 15):
+            handle.write(dump_bytes(claim) + b"\n")
+    forms = ("ids", "full", "compact")
+    wall: dict = {form: [] for form in forms}
+    inner: dict = {form: [] for form in forms}
+    for _ in range(rounds):
+        for form in forms:
+            summary = workdir / f"summary-{form}.json"
+            seconds, _ = run_quiet([sys.executable, "-m", "yidi", "batch", str(corpus), "-o", str(workdir / f"{form}.jsonl"),
+                                    "--trace", form, "--policies", str(POLICIES), "--summary-json", str(summary)])
+            wall[form].append(seconds)
+            inner[form].append(json.loads(summary.read_text())["seconds"])
+    results: dict = {"claims": n, "rounds": rounds}
+    ids_wall, ids_inner = min(wall["ids"]), min(inner["ids"])
+    for form in forms:
+        out = workdir / f"{form}.jsonl"
+        size = out.stat().st_size
+        results[form] = {"wall_s": round(min(wall[form]), 2), "batch_s": round(min(inner[form]), 2),
+                         "x_ids_wall": round(min(wall[form]) / ids_wall, 2), "x_ids_batch": round(min(inner[form]) / ids_inner, 2),
+                         "bytes_per_claim": round(size / n), "trace_bytes_per_claim": round(_trace_bytes(out) / n)}
+    table = (workdir / "compact.jsonl").open("rb").readline()
+    results["table_bytes"] = len(table)
+    explained = workdir / "explained.jsonl"
+    results["explain_s"] = round(run_quiet([sys.executable, "-m", "yidi", "explain", str(workdir / "compact.jsonl"),
+                                            "-o", str(explained)])[0], 2)
+    results["explain_identical_to_full"] = _same_bytes(explained, workdir / "full.jsonl")
+    return results
 
 
 def loading(repeats: int) -> dict:
@@ -302,20 +367,22 @@ def markdown(results: dict) -> str:
     lat = results["latency"]
     hand = lat["handwritten_us"]
     rows = [
-        ("hand-written Python, Henan decision (flat input)", hand, 1.0),
-        ("yidi compiled policy, trace = rule ids", lat["yidi_ids_us"], lat["yidi_ids_us"] / hand),
-        ("yidi compiled policy, full trace", lat["yidi_full_us"], lat["yidi_full_us"] / hand),
-        ("hand-written, JSON text → validated (yidi's fast decoder) → answer", lat["handwritten_json_to_answer_us"], lat["handwritten_json_to_answer_us"] / hand),
-        ("yidi, JSON text → validated → decision → JSON text", lat["yidi_json_to_json_us"], lat["yidi_json_to_json_us"] / hand),
-        ("yidi, `Engine.evaluate_json(text)` (ids)", lat["yidi_evaluate_json_us"], lat["yidi_evaluate_json_us"] / hand),
-        ("yidi, `Engine.evaluate(json.loads(text))` (ids)", lat["yidi_evaluate_json_loads_us"], lat["yidi_evaluate_json_loads_us"] / hand),
+        ("hand-written Python, Henan decision (flat input)", "handwritten_us"),
+        ("yidi compiled policy, trace = rule ids", "yidi_ids_us"),
+        ("yidi compiled policy, full trace", "yidi_full_us"),
+        ("hand-written, JSON text → validated (yidi's fast decoder) → answer", "handwritten_json_to_answer_us"),
+        ("yidi, JSON text → validated → decision → JSON text", "yidi_json_to_json_us"),
+        ("yidi, `Engine.evaluate_json(text)` (ids)", "yidi_evaluate_json_us"),
+        ("yidi, `Engine.evaluate(json.loads(text))` (ids)", "yidi_evaluate_json_loads_us"),
     ]
     out = [f"# yidi benchmark — {results['when']}", "", f"Machine: {results['machine']}", "",
            f"## (a) Per decision ({lat['claims_checked_identical']:,} synthetic Henan claims, answers checked identical)", "",
            "| way to decide | µs/claim | × hand-written |", "|---|---:|---:|"]
-    out += [f"| {name} | {us:.2f} | {ratio:.1f} |" for name, us, ratio in rows]
-    out.append(f"\n`evaluate(json.loads(text))` costs {lat['yidi_evaluate_json_loads_us'] / lat['yidi_evaluate_json_us']:.2f}× "
-               "`evaluate_json(text)` (target ≤ 1.5×).")
+    # a partial run keeps section (a) from results.json, which an older run may have written with fewer rows
+    out += [f"| {name} | {lat[key]:.2f} | {lat[key] / hand:.1f} |" for name, key in rows if key in lat]
+    if "yidi_evaluate_json_loads_us" in lat:
+        out.append(f"\n`evaluate(json.loads(text))` costs {lat['yidi_evaluate_json_loads_us'] / lat['yidi_evaluate_json_us']:.2f}× "
+                   "`evaluate_json(text)` (target ≤ 1.5×).")
     b = results["batch"]
     out += ["", f"## (c, f) Batch: {b['claims']:,} claims ({b['corpus_mb']} MB JSONL), parsing and writing included", "",
             "| workers | wall s | claims/s | peak RSS MB | errors |", "|---:|---:|---:|---:|---:|"]
@@ -342,6 +409,18 @@ def markdown(results: dict) -> str:
                 f"| `yidi batch --workers 2` | {d['batch_workers_2_s']} | 1.0 |",
                 f"| `yidi diff --jobs 2` | {d['diff_jobs_2_s']} | {d['ratio']} |", "",
                 f"Outcome changed: {d['outcome_changed']:,} claims; only the policy's name changed: {d['label_only']:,}.", ""]
+    for t in sorted(results.get("traces", {}).values(), key=lambda t: t["claims"]):   # one table per corpus size measured
+        out += [f"## (h) Trace forms: `yidi batch --trace ids|full|compact` of {t['claims']:,} claims (measured {t['when']})", "",
+                f"Command line, 1 worker, start-up included in wall s; batch s is the run's own figure (decide and write). "
+                f"Best of {t['rounds']} interleaved round(s). Trace bytes: the `trace` members, the compact file's table included "
+                f"({t['table_bytes']:,} bytes, once).", "",
+                "| trace | wall s | × ids | batch s | × ids | bytes/claim | trace bytes/claim |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for form in ("ids", "full", "compact"):
+            r = t[form]
+            out.append(f"| `{form}` | {r['wall_s']} | {r['x_ids_wall']} | {r['batch_s']} | {r['x_ids_batch']} | "
+                       f"{r['bytes_per_claim']:,} | {r['trace_bytes_per_claim']:,} |")
+        out += ["", f"`yidi explain` of the compact file: {t['explain_s']} s; its output identical to the `--trace full` file, "
+                f"byte for byte: {t['explain_identical_to_full']}. Aims (issue 15): compact ≤ 1.5× ids in time, ≤ 1 KB of trace a claim.", ""]
     out += ["## (b) Peer engines, same decision", ""]
     out += markdown_peers(results["peers"])
     return "\n".join(out) + "\n"
@@ -352,12 +431,14 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller corpora (100,000 batch claims, fewer repeats)")
     parser.add_argument("--batch-claims", type=int, help="claims for the batch measurement (default 1,000,000; 100,000 with --quick)")
     parser.add_argument("--diff-claims", type=int, default=40_000, help="claims for the diff measurement (default 40,000)")
-    parser.add_argument("--only", metavar="LETTERS", default="abcdefg",
+    parser.add_argument("--trace-claims", type=int, help="claims for the trace-form measurement (default 100,000; 20,000 with --quick)")
+    parser.add_argument("--trace-rounds", type=int, help="rounds of the trace-form measurement (default 3; 2 with --quick)")
+    parser.add_argument("--only", metavar="LETTERS", default="abcdefgh",
                         help="measure only these sections (e.g. g); the others are kept from the last bench/results.json")
     args = parser.parse_args()
     repeats = 3 if args.quick else 5
     n_batch = args.batch_claims or (100_000 if args.quick else 1_000_000)
-    previous = json.loads((HERE / "results.json").read_text(encoding="utf-8")) if set("abcdefg") - set(args.only) else {}
+    previous = json.loads((HERE / "results.json").read_text(encoding="utf-8")) if set("abcdefgh") - set(args.only) else {}
     now = time.strftime("%Y-%m-%d %H:%M")
     results: dict = {**previous, "machine": f"{platform.machine()}, "
                      f"{platform.python_implementation()} {platform.python_version()}, {len(os.sched_getaffinity(0))} cores"}
@@ -380,6 +461,12 @@ def main() -> int:
         print(f"(g) diff of {args.diff_claims:,} against batch …", flush=True)
         with tempfile.TemporaryDirectory() as work:
             results["diff"] = {**diff_cost(args.diff_claims, pathlib.Path(work)), "when": now}
+    if "h" in args.only:
+        n_traces = args.trace_claims or (20_000 if args.quick else 100_000)
+        print(f"(h) trace forms over {n_traces:,} claims …", flush=True)
+        with tempfile.TemporaryDirectory() as work:
+            rounds = args.trace_rounds or (2 if args.quick else 3)
+            results.setdefault("traces", {})[str(n_traces)] = {**traces(n_traces, pathlib.Path(work), rounds), "when": now}
     if "b" in args.only:
         print("(b) peer engines …", flush=True)
         results["peers"] = peers(10_000, repeats)

@@ -210,7 +210,7 @@ def test_decision_schema_accepts_the_contract_answers_and_rejects_broken_ones():
     assert not validator.is_valid({k: v for k, v in DECISION.items() if k != "treatment"})
 
 
-@pytest.mark.parametrize("trace", ["full", "ids"])
+@pytest.mark.parametrize("trace", ["full", "ids", "compact"])
 def test_engine_answers_match_the_decision_schema(engine, trace):
     """The schema is the contract services code against; the engine's real answers must satisfy it."""
     from yidi.jsonout import dumps

@@ -6,7 +6,9 @@ blocks of whole lines, with only a few blocks in flight at once. With
 Engine; answers are written in input order regardless. A line that is not a valid document, or
 that the policy cannot decide, goes to the error file with its line number
 and the run continues. A summary (counts by route and treatment, errors,
-throughput) ends the run.
+throughput) ends the run. With `--trace compact` the output opens with the
+rule table (one `trace_table` record) and each decision's trace holds only
+indexes and values; `yidi explain` renders it to the full trace (docs/traces.md).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any, BinaryIO
 from .documents_messages import printable
 from .engine import Engine
 from .errors import EvaluationError, InputError, error_body
-from .jsonout import dump_lines
+from .evaluation.decision import COMPACT
+from .jsonout import dump_bytes, dump_lines
 
 BLOCK = 1 << 20  # bytes of input per unit of work: about 1,700 claims
 
@@ -174,6 +177,8 @@ def run(root: pathlib.Path, lines: BinaryIO, out: BinaryIO, errors: BinaryIO, wo
         meter.update(total.lines)
 
     engine = engine or Engine.load(root)
+    if trace == COMPACT:  # built here, before any worker is forked: the workers inherit it
+        out.write(dump_bytes(engine.trace_table()) + b"\n")
     if workers <= 1:
         for first, block in _blocks(lines, BLOCK):
             write(decide_block(engine, first, block, trace))

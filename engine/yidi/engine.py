@@ -108,8 +108,17 @@ class Engine:
                 "parameters": values, "unset": unset}
 
     def evaluate(self, document: Any, trace: str = FULL) -> dict[str, Any]:
-        """Decide one claim or filing request (a dict, as parsed from JSON)."""
+        """Decide one claim or filing request (a dict, as parsed from JSON).
+
+        `trace` is "full" (each rule with its clause, words and values), "ids"
+        (rule ids only) or "compact" (indexes into `trace_table()` and values;
+        `yidi.explain_trace` renders it back to the full trace — docs/traces.md).
+        """
         return self._evaluator.evaluate(document, trace)
+
+    def trace_table(self) -> dict[str, Any]:
+        """The record that opens a file of compact decisions: its format, this revision, and the rule table."""
+        return self._evaluator.trace_table().header()
 
     def evaluate_json(self, text: bytes | str, trace: str = FULL) -> dict[str, Any]:
         """Decide one document given as JSON text — the fastest way in, for services that receive bytes.

@@ -3,7 +3,7 @@
     yidi validate [PATH…]   check policies and their test files   (exit 1 on problems)
     yidi eval FILE|-        decide one claim or filing request     (exit 2 on invalid input)
     yidi test [PATH…]       run the policies' YAML test cases      (exit 1 on failures)
-    … and batch, explain-compiled, serve, replay, docs, synth, diff
+    … and batch, explain-compiled, explain, serve, replay, docs, synth, diff
 
 Policies come from --policies DIR, else ./policies when it holds a policy
 tree, else the tree shipped with the package. Messages are Chinese unless
@@ -25,7 +25,7 @@ from .. import __version__
 from .common import EXIT_OK, common_options
 
 # The command modules, in the order `yidi --help` lists them.
-COMMANDS: tuple[str, ...] = ("validate", "eval", "test", "batch", "explain_compiled", "serve", "replay", "docs", "synth", "diff")
+COMMANDS: tuple[str, ...] = ("validate", "eval", "test", "batch", "explain_compiled", "explain", "serve", "replay", "docs", "synth", "diff")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,8 @@ def register(sub, common) -> None:
     p.add_argument("-o", "--output", metavar="OUT.jsonl", required=True, help="决定输出文件，- 表示标准输出")
     p.add_argument("--errors", metavar="ERR.jsonl", help="错误文件（默认：输出文件名加 .errors.jsonl；没有错误时不生成）")
     p.add_argument("--workers", type=int, default=1, help="工作进程数（默认 1）")
-    p.add_argument("--trace", choices=("ids", "full"), default="ids", help="依据记录：ids 仅规则编号（默认），full 完整")
+    p.add_argument("--trace", choices=("ids", "full", "compact"), default="ids",
+                   help="依据记录：ids 仅规则编号（默认），full 完整，compact 紧凑（文件开头写一次依据表，每份决定只写编号和取值；yidi explain 还原为完整形式）")
     p.add_argument("--summary-json", metavar="FILE", help="把汇总写成 JSON")
     p.add_argument("--fail-on-errors", action="store_true", help="有错误行时以 1 退出（默认：错误写入错误文件，仍以 0 退出）")
     p.set_defaults(func=run)

@@ -5,7 +5,10 @@ entry names the rule, the clause it cites and its words, the variable it set
 and the value, where the rule is written, and — when it rests on one — the
 interpretation and the parameter values (with their own sources) it read.
 With `trace="ids"` only the rule ids are listed, which is what a batch run
-over millions of claims usually wants.
+over millions of claims usually wants. With `trace="compact"` each entry is
+only what varies per claim — an index into the rule table
+(`evaluation.compact.TraceTable`, written once per file) and the value — and
+renders back to exactly the full entry.
 
 Everything that does not depend on the claim (rule ids, which rules imply a
 flag, the static part of each trace entry) is prepared once per policy,
@@ -38,6 +41,9 @@ _HOW_ZH = {
     "province": "参保地无市级政策，适用所在省政策",
     "national": "参保地所在省无政策，适用国家基线政策",
 }
+
+FULL, IDS, COMPACT = "full", "ids", "compact"
+TRACES = (FULL, IDS, COMPACT)
 
 # (fired rules in trace order, the trace as rule ids, provenance flags, whether the benefit table was read)
 _Implied = tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], bool]
@@ -167,6 +173,9 @@ class Explainer:
         self._benefit_care_rules = tuple((i, self.entries[i]["source"]) for i in self.fire_order
                                          if self.sets[i] == "benefit_care")
         self._worded: dict[tuple, list[dict[str, Any]]] = {}
+        # Where this explainer's entries sit in the rule table; set once by evaluation.compact.TraceTable.
+        self.compact_index: Any = None
+        self._compact_by_fired: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
 
     def policy(self) -> dict[str, Any]:
         """A fresh copy for each answer: callers may change what they receive without touching the next one."""
@@ -174,16 +183,22 @@ class Explainer:
         return {"id": block["id"], "region": block["region"], "name": block["name"],
                 "documents": list(block["documents"]), "revision": block["revision"]}
 
-    def selection_entry(self, d: Mapping[str, Any], how: str) -> dict[str, Any]:
-        policy = self.compiled.layered.policy
+    def selection_entry(self, region: str, how: str) -> dict[str, Any]:
+        """The first trace entry: which policy decides a document from insured `region`, chosen `how`."""
+        before, after = self.selection_words(how)
         return {
             "rule": SELECTION_ID,
             **cite(SELECTION_CITATION, self.compiled.layered.summaries),
             "says": SELECTION_SAYS,
-            "explanation": f"参保地 {d['insured.region']}：{_HOW_ZH[how]}，采用 {policy.name}（{policy.id}，{policy.file}）",
+            "explanation": before + region + after,
             "variable": "policy",
-            "value": policy.id,
+            "value": self.compiled.layered.policy.id,
         }
+
+    def selection_words(self, how: str) -> tuple[str, str]:
+        """The selection entry's explanation either side of the insured region (the only part that varies)."""
+        policy = self.compiled.layered.policy
+        return "参保地 ", f"：{_HOW_ZH[how]}，采用 {policy.name}（{policy.id}，{policy.file}）"
 
     def implied(self, fired: int) -> _Implied:
         """What the rules set in the bit mask `fired` imply; memoised per mask."""
@@ -201,7 +216,7 @@ class Explainer:
         order, ids = self.implied(values["@fired"])[:2]
         if not full:
             return list(ids)
-        entries: list[Any] = [self.selection_entry(d, how)]
+        entries: list[Any] = [self.selection_entry(d["insured.region"], how)]
         for i in order:
             entry = dict(self.entries[i])
             entry["value"] = values[self.sets[i]]
@@ -209,6 +224,25 @@ class Explainer:
                 entry["parameters"] = [dict(item) for item in entry["parameters"]]
             entries.append(entry)
         return entries
+
+    def compact_trace(self, d, values, how: str) -> list[Any]:
+        """The trace as (table index, value) pairs — the selection's value is the insured region.
+
+        Which indexes and which variables follow from the fired rules alone: memoised per mask, so a
+        decision only looks its values up (in C: zip and map), about as cheap as copying the rule ids.
+        """
+        fired = values["@fired"]
+        index = self.compact_index
+        found = self._compact_by_fired.get(fired)
+        if found is None:
+            order = self.implied(fired)[0]
+            found = (tuple(index.rules[i] for i in order), tuple(self.sets[i] for i in order))
+            if len(self._compact_by_fired) < _MEMO_LIMIT:
+                self._compact_by_fired[fired] = found
+        keys, names = found
+        trace: list[Any] = [(index.selection[how], d["insured.region"])]
+        trace += zip(keys, map(values.__getitem__, names))
+        return trace
 
     def provenance_flags(self, fired: tuple[int, ...]) -> list[str]:
         flags = []
@@ -218,13 +252,21 @@ class Explainer:
             flags.append("interpretation_applied")
         return flags
 
-    def decision(self, d, values, how: str, full: bool) -> dict[str, Any]:
-        """The answer to a claim (or, with `answer`, a filing request), shaped by the output model."""
+    def decision(self, d, values, how: str, trace: str) -> dict[str, Any]:
+        """The answer to a claim (or, with `answer`, a filing request), shaped by the output model.
+
+        `trace` is FULL, IDS or COMPACT (the last needs `compact_index`, set by the rule table).
+        """
         undetermined = values["@undetermined"]
         if undetermined is not None:
             values = {**values, **dict.fromkeys(undetermined)}  # what is undetermined is answered as null
         _, ids, provenance, reads_benefit = self.implied(values["@fired"])
-        trace = self.trace(d, values, how, True) if full else list(ids)
+        if trace == FULL:
+            entries = self.trace(d, values, how, True)
+        elif trace == COMPACT:
+            entries = self.compact_trace(d, values, how)
+        else:
+            entries = list(ids)
         flags = [flag for name, flag in self.output_flags if values[name]]
         if self.kind == CLAIM:
             benefit = values.get("@benefit")
@@ -232,24 +274,34 @@ class Explainer:
             if table is not None and reads_benefit:
                 if table.illustrative:
                     flags.append("benefit_table_illustrative")
-                trace.append(_benefit_entry(table, benefit) if full else table.id)
+                if trace == FULL:
+                    entries.append(benefit_entry(table, benefit))
+                elif trace == COMPACT:
+                    entries.append((self.compact_index.benefit(table), benefit_value(benefit)))
+                else:
+                    entries.append(table.id)
         if provenance:
             flags += provenance
         if values["@floors"]:
-            self.floor_conflicts(values["@floors"], flags, trace, full)
-        answer = self.build(d, values, undetermined, self.policy(), flags, trace)
+            self.floor_conflicts(values["@floors"], flags, entries, trace)
+        answer = self.build(d, values, undetermined, self.policy(), flags, entries)
         if undetermined is not None:
             answer["undetermined"] = self.undetermined(d, values, how, undetermined)
         return answer
 
     answer = decision
 
-    def floor_conflicts(self, broken: int, flags: list[str], trace: list[Any], full: bool) -> None:
+    def floor_conflicts(self, broken: int, flags: list[str], entries: list[Any], trace: str) -> None:
         """Name every floor set above that this decision falls below: flagged, never silently resolved."""
         flags.append("floor_conflict")
         for k, (floor_id, entry) in enumerate(self.floors):
             if broken >> k & 1:
-                trace.append(dict(entry) if full else floor_id)
+                if trace == FULL:
+                    entries.append(dict(entry))
+                elif trace == COMPACT:
+                    entries.append(self.compact_index.floors[k])
+                else:
+                    entries.append(floor_id)
 
     # ── what is left undetermined, and why (contract §2.1) ──────────────────
 
@@ -366,14 +418,20 @@ def _floor_entry(floor, summaries: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _benefit_entry(table, row: Mapping[str, Any]) -> dict[str, Any]:
+def benefit_value(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The benefit-table row as a trace entry shows it (without the engine's `@` keys)."""
+    return {k: v for k, v in row.items() if not k.startswith("@")}
+
+
+def benefit_entry(table, row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The trace entry of the benefit-table row a claim read; with `row` None, its static part (value null)."""
     return {
         "rule": table.id,
         "source": table.source.label() if table.source else "（示例待遇表，无公开出处）",
         "says": table.note or table.title,
         "title": table.title,
         "variable": "benefit",
-        "value": {k: v for k, v in row.items() if not k.startswith("@")},
+        "value": benefit_value(row) if row is not None else None,
         "file": table.position.file,
         "line": table.position.line,
         **({"illustrative": True} if table.illustrative else {}),

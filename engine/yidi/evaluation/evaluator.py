@@ -17,10 +17,9 @@ from ..documents import load_json, normalize_document
 from ..fastdecode import convert_fast, decode_fast
 from ..policy.decision_model import CLAIM, FILING_REQUEST, KINDS, SETTLEMENT_DATE, input_types
 from ..policy.tree import PolicySet
-from .decision import Explainer
+from .compact import Builder, TraceTable
+from .decision import COMPACT, FULL, IDS, TRACES, Explainer
 from ..errors import EvaluationError
-
-FULL, IDS = "full", "ids"
 
 
 def _flattener(paths: Iterable[str]):
@@ -51,6 +50,19 @@ class Evaluator:
         self._routes: dict[tuple[str, str], tuple] = {}
         for kind in KINDS:  # every program reads the contract's inputs: no policy needs loading for this
             self._flatten[kind] = _flattener(input_types(kind))
+        self._table = Builder(self._every_explainer, policies.revision)
+
+    def _every_explainer(self) -> dict[tuple[str, str, int], Explainer]:
+        """Every policy's explainers, for the compact-trace table (which indexes all of them)."""
+        for compiled in self.policies.policies.values():
+            for kind in compiled.programs:
+                for version in range(len(compiled.versions.starts)):
+                    self._explainer(compiled, kind, version)
+        return dict(self._explainers)
+
+    def trace_table(self) -> TraceTable:
+        """The rule table compact traces index into; built on first use."""
+        return self._table()
 
     def evaluate(self, raw: Any, trace: str = FULL) -> dict[str, Any]:
         """Validate `raw` (InputError if invalid) and decide it (EvaluationError if the policy cannot).
@@ -86,10 +98,14 @@ class Evaluator:
         return self.evaluate_flat(self.flatten(doc), trace)
 
     def evaluate_flat(self, d: dict[str, Any], trace: str = FULL) -> dict[str, Any]:
+        if trace not in TRACES:
+            raise ValueError(f"trace must be one of {TRACES}, not {trace!r}")
+        if trace == COMPACT and self._table.table is None:
+            self._table()
         values, explainer, how = self._run(d)
         if d["kind"] == CLAIM:
-            return explainer.decision(d, values, how, trace == FULL)
-        return explainer.answer(d, values, how, trace == FULL)
+            return explainer.decision(d, values, how, trace)
+        return explainer.answer(d, values, how, trace)
 
     def _run(self, d: dict[str, Any]) -> tuple[dict[str, Any], Explainer, str]:
         """Run the program for `d`: its variables, and the explainer and selection that shape the answer."""
@@ -128,7 +144,7 @@ class Evaluator:
 
     def _rules_met(self, d: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
         values, explainer, how = self._run(d)
-        answer = explainer.decision(d, values, how, False) if d["kind"] == CLAIM else explainer.answer(d, values, how, False)
+        answer = explainer.decision(d, values, how, IDS)
         return answer, frozenset(explainer.ids[i] for i in explainer.program.rules_touched(values["@touched"]))
 
     def _explainer(self, compiled, kind: str, version: int) -> Explainer:
@@ -169,4 +185,4 @@ def _runtime_error(program, exc: Exception) -> EvaluationError:
                            f"rule {rule.id} ({where}) failed: {type(exc).__name__}: {exc}", (rule.id,), (where,))
 
 
-__all__ = ["Evaluator", "FULL", "IDS", "FILING_REQUEST"]
+__all__ = ["Evaluator", "FULL", "IDS", "COMPACT", "FILING_REQUEST"]
