@@ -14,7 +14,9 @@ of `yidi eval` for one claim in a fresh process; (f) peak memory of the batch
 runs; (g) `yidi diff` of 40,000 claims under the officer's change of issue 14
 (a value changed from a date, a new city) against `yidi batch --workers 2` of
 the same claims — a diff decides each claim twice, so about 2× is the aim,
-2.5× the limit. Results are printed and written to bench/results.md and
+2.5× the limit; (h) `python -m yidi.spark decide` in local mode (`local[2]`, JSON
+column and nested Parquet) against `yidi batch` with 1 and 2 workers on the
+same 200,000 claims (bench/spark.py; needs `.[spark]` and Java). Results are printed and written to bench/results.md and
 bench/results.json. No test asserts a time; this is where times live.
 """
 
@@ -342,6 +344,10 @@ def markdown(results: dict) -> str:
                 f"| `yidi batch --workers 2` | {d['batch_workers_2_s']} | 1.0 |",
                 f"| `yidi diff --jobs 2` | {d['diff_jobs_2_s']} | {d['ratio']} |", "",
                 f"Outcome changed: {d['outcome_changed']:,} claims; only the policy's name changed: {d['label_only']:,}.", ""]
+    if results.get("spark"):
+        from spark import markdown as markdown_spark   # bench/spark.py
+
+        out += markdown_spark(results["spark"])
     out += ["## (b) Peer engines, same decision", ""]
     out += markdown_peers(results["peers"])
     return "\n".join(out) + "\n"
@@ -352,12 +358,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller corpora (100,000 batch claims, fewer repeats)")
     parser.add_argument("--batch-claims", type=int, help="claims for the batch measurement (default 1,000,000; 100,000 with --quick)")
     parser.add_argument("--diff-claims", type=int, default=40_000, help="claims for the diff measurement (default 40,000)")
-    parser.add_argument("--only", metavar="LETTERS", default="abcdefg",
+    parser.add_argument("--spark-claims", type=int, default=200_000, help="claims for the Spark measurement (default 200,000)")
+    parser.add_argument("--only", metavar="LETTERS", default="abcdefgh",
                         help="measure only these sections (e.g. g); the others are kept from the last bench/results.json")
     args = parser.parse_args()
     repeats = 3 if args.quick else 5
     n_batch = args.batch_claims or (100_000 if args.quick else 1_000_000)
-    previous = json.loads((HERE / "results.json").read_text(encoding="utf-8")) if set("abcdefg") - set(args.only) else {}
+    previous = json.loads((HERE / "results.json").read_text(encoding="utf-8")) if set("abcdefgh") - set(args.only) else {}
     now = time.strftime("%Y-%m-%d %H:%M")
     results: dict = {**previous, "machine": f"{platform.machine()}, "
                      f"{platform.python_implementation()} {platform.python_version()}, {len(os.sched_getaffinity(0))} cores"}
@@ -380,6 +387,12 @@ def main() -> int:
         print(f"(g) diff of {args.diff_claims:,} against batch …", flush=True)
         with tempfile.TemporaryDirectory() as work:
             results["diff"] = {**diff_cost(args.diff_claims, pathlib.Path(work)), "when": now}
+    if "h" in args.only:     # needs the spark extra and Java (bench/spark.py)
+        from spark import spark_vs_batch
+
+        print(f"(h) Spark local[2] against batch, {args.spark_claims:,} claims …", flush=True)
+        with tempfile.TemporaryDirectory() as work:
+            results["spark"] = {**spark_vs_batch(args.spark_claims, pathlib.Path(work)), "when": now}
     if "b" in args.only:
         print("(b) peer engines …", flush=True)
         results["peers"] = peers(10_000, repeats)

@@ -26,6 +26,7 @@ from ..impact_examples import explain_lines
 from ..impact_html import html
 from ..impact_labels import Labels
 from ..impact_report import Context, document, markdown, terminal, to_json, write_json
+from ..jsonout import dump_bytes
 from ..resources import data_dir
 from .shipping import MISMATCH
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="输出目录（Parquet）")
     p.add_argument("--overwrite", action="store_true", help="输出目录已存在时覆盖")
     p.add_argument("--trace", choices=("ids", "full"), default="ids", help="decision 列中的依据记录：ids 仅规则编号（默认），full 完整")
+    p.add_argument("--summary-json", metavar="FILE", help="把汇总写成 JSON（与 yidi batch --summary-json 相同的字段）")
     p.set_defaults(func=cmd_decide)
 
     p = sub.add_parser("diff", parents=[common], help="比较两版政策对一张结算申请表的决定（与 yidi diff 同一份报告）",
@@ -110,11 +112,15 @@ def _engine(root: pathlib.Path, lang: str, label: str | None = None) -> Engine:
             lang, f"政策 {label or root} 有 {errors} 处错误，未加载", f"{errors} error(s) in the policies {label or root}; not loaded")) from exc
 
 
-def _source(path: str, lang: str, option: str) -> pathlib.Path:
-    source = pathlib.Path(path)
-    if not source.exists():
+def _remote(path: str) -> bool:
+    """An address only Spark can read (hdfs://, s3a://, …): no local checks apply to it."""
+    return "://" in path and not path.startswith("file://")
+
+
+def _source(path: str, lang: str, option: str) -> str:
+    if not _remote(path) and not pathlib.Path(path.removeprefix("file://")).exists():
         raise _Stop(EXIT_BAD_INPUT, _t(lang, f"{option}：找不到 {path}", f"{option}: {path} not found"))
-    return source
+    return path
 
 
 def _session(args):
@@ -133,12 +139,12 @@ def _session(args):
     return spark
 
 
-def _read(spark, source: pathlib.Path, column: str | None, lang: str, option: str):
+def _read(spark, source: str, column: str | None, lang: str, option: str):
     """The input table and the JSON column to decide (None: nested columns)."""
     try:
-        if source.suffix in JSON_LINES and source.is_file():
-            return spark.read.text(str(source)), "value"
-        frame = spark.read.parquet(str(source))
+        if pathlib.PurePosixPath(source).suffix in JSON_LINES:
+            return spark.read.text(source), "value"
+        frame = spark.read.parquet(source)
     except Exception as exc:
         raise _Stop(EXIT_BAD_INPUT, _t(lang, f"{option}：无法读取 {source}：{_first_line(exc)}",
                                        f"{option}: cannot read {source}: {_first_line(exc)}")) from exc
@@ -163,7 +169,8 @@ def _job(action, lang: str):
             line = next(line for line in text.splitlines() if MISMATCH in line)
             raise _Stop(EXIT_PROBLEMS, _t(lang, "执行器加载的政策版本与驱动程序不同，未作决定：", "an executor loaded another policy revision; nothing decided: ")
                         + line.split(f"{MISMATCH}: ", 1)[-1]) from exc
-        raise
+        # Rows never fail a job (they become error rows): this is Spark's — a path, a lost executor. Its first line says which.
+        raise _Stop(EXIT_PROBLEMS, _t(lang, f"Spark 作业失败：{_first_line(exc)}", f"the Spark job failed: {_first_line(exc)}")) from exc
 
 
 # ── decide ────────────────────────────────────────────────────────────────────
@@ -171,12 +178,13 @@ def _job(action, lang: str):
 def cmd_decide(args) -> int:
     from . import decide, load_policies
 
-    source = _source(args.input, args.lang, "IN")
-    output = pathlib.Path(args.output)
-    if output.exists() and not args.overwrite:
-        raise _Stop(EXIT_BAD_INPUT, _t(args.lang, f"-o：{output} 已存在（加 --overwrite 覆盖）", f"-o: {output} exists (add --overwrite to replace it)"))
-    if output.resolve() == source.resolve():
-        raise _Stop(EXIT_BAD_INPUT, _t(args.lang, f"-o：输出 {output} 就是输入；拒绝执行", f"-o: the output {output} is the input; refused"))
+    source, output = _source(args.input, args.lang, "IN"), args.output
+    if not _remote(output):
+        local = pathlib.Path(output.removeprefix("file://"))
+        if local.exists() and not args.overwrite:
+            raise _Stop(EXIT_BAD_INPUT, _t(args.lang, f"-o：{output} 已存在（加 --overwrite 覆盖）", f"-o: {output} exists (add --overwrite to replace it)"))
+        if not _remote(source) and local.resolve() == pathlib.Path(source.removeprefix("file://")).resolve():
+            raise _Stop(EXIT_BAD_INPUT, _t(args.lang, f"-o：输出 {output} 就是输入；拒绝执行", f"-o: the output {output} is the input; refused"))
     root = _policy_root(args.policies)
     engine = _engine(root, args.lang)
     spark = _session(args)
@@ -184,9 +192,12 @@ def cmd_decide(args) -> int:
     policies = load_policies(spark, root, args.executor_policies, engine=engine)
     started = time.monotonic()
     decisions = decide(frame, policies, column=column, trace=args.trace)
-    _job(lambda: decisions.write.mode("overwrite" if args.overwrite else "errorifexists").parquet(str(output)), args.lang)
+    _job(lambda: decisions.write.mode("overwrite" if args.overwrite else "errorifexists").parquet(output), args.lang)
     seconds = time.monotonic() - started
-    print(_summary(spark.read.parquet(str(output)), seconds).render(args.lang), file=sys.stderr)
+    summary = _summary(spark.read.parquet(output), seconds)
+    print(summary.render(args.lang), file=sys.stderr)
+    if args.summary_json:
+        pathlib.Path(args.summary_json).write_bytes(dump_bytes({**summary.to_json(), "revision": policies.revision}))
     print(_t(args.lang, f"  决定表：{output}（政策版本 {policies.revision}）", f"  decisions: {output} (policy revision {policies.revision})"),
           file=sys.stderr)
     return EXIT_OK
@@ -229,7 +240,7 @@ def cmd_diff(args) -> int:
             started = time.monotonic()
             summary, texts = _job(lambda: impact(frame, old, new, column, args.sample), args.lang)
             trees = (engines[0].policies, engines[1].policies)
-            ctx = Context(old_label, new_label, str(source), time.monotonic() - started, Labels(*trees))
+            ctx = Context(old_label, new_label, source, time.monotonic() - started, Labels(*trees))
     except SourceError as exc:
         raise _Stop(EXIT_BAD_INPUT, str(exc)) from exc
     ctx.html_file = args.html
