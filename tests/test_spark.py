@@ -140,14 +140,21 @@ def test_a_nested_row_missing_a_required_field_is_an_error_row_naming_it(spark, 
     assert row["error"] == "invalid-input" and [p["path"] for p in row["problems"]] == ["costs"]
 
 
-def test_an_executor_loading_another_revision_fails_the_job_naming_both(spark, corpus, engine, tmp_path):
-    _, claims, _ = corpus
-    other = tmp_path / "policies"
+@pytest.fixture
+def other_revision(tmp_path, engine):
+    """A copy of the shipped tree with one byte more: the same rules, another revision."""
+    other = tmp_path / "other" / "policies"
     shutil.copytree(POLICIES, other, ignore=shutil.ignore_patterns("tests"))
     henan = other / "henan" / "policy.yaml"
     henan.write_text(henan.read_text(encoding="utf-8") + "\n# a changed file is another revision\n", encoding="utf-8")
+    assert Engine.load(other).revision != engine.revision
+    return other
+
+
+def test_an_executor_loading_another_revision_fails_the_job_naming_both(spark, corpus, engine, other_revision):
+    _, claims, _ = corpus
+    other = other_revision
     changed = Engine.load(other).revision
-    assert changed != engine.revision
 
     policies = load_policies(spark, POLICIES, executor_path=str(other), engine=engine)
     with pytest.raises(Exception) as failure:
@@ -235,3 +242,17 @@ def test_command_line_mistakes_are_plain_messages(tmp_path, capsys):
     assert spark_main(["decide", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "o3"), "--policies", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "henan/policy.yaml:" in err and "Traceback" not in err
+
+
+def test_the_command_line_decides_a_file_as_batch_and_names_a_revision_mismatch(spark, corpus, tmp_path, other_revision, capsys):
+    _, claims, expected = corpus
+    out, summary = tmp_path / "decisions.parquet", tmp_path / "summary.json"
+    assert spark_main(["decide", str(claims), "-o", str(out), "--policies", str(POLICIES), "--summary-json", str(summary)]) == 0
+    counts = json.loads(summary.read_text(encoding="utf-8"))
+    assert (counts["lines"], counts["decided"], counts["errors"]) == (N, N, 0)
+    assert _decided(spark.read.parquet(str(out))) == expected
+
+    assert spark_main(["decide", str(claims), "-o", str(tmp_path / "again"), "--policies", str(POLICIES),
+                       "--executor-policies", str(other_revision), "--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert "an executor loaded another policy revision" in err and "Traceback" not in err

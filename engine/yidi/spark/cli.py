@@ -13,7 +13,6 @@ another revision · 2 bad arguments or paths, or Spark could not start.
 from __future__ import annotations
 
 import argparse
-import collections
 import pathlib
 import sys
 import time
@@ -217,7 +216,6 @@ def _summary(decisions, seconds: float) -> BatchSummary:
         if row["kind"] == "claim":
             summary.by_route[row["route"]] += n
             summary.by_treatment[row["treatment"]] += n
-    summary.by_route = collections.Counter(dict(summary.by_route.most_common()))
     return summary
 
 
