@@ -8,7 +8,7 @@
     decisions = decide(spark.read.parquet("claims.parquet"), policies)
     decisions = decide(spark.read.text("claims.jsonl"), policies, column="value")   # a JSON text column
 
-`decide` returns one row per input row (columns: `decide.OUTPUT`); invalid
+`decide` returns one row per input row (columns: `decisions.OUTPUT`); invalid
 rows become error rows, never a failed job. `impact` compares two policy
 revisions over a table and returns the same summary `yidi diff` reports.
 `python -m yidi.spark decide|diff …` is the command line (docs/spark.md).
@@ -68,14 +68,14 @@ def load_policies(spark, root: str | pathlib.Path | None = None, executor_path: 
 
 def decide(frame, policies: Policies, column: str | None = None, trace: str = "ids"):
     """Decide every row of `frame`: nested columns following the claim contract, or the JSON text in `column`."""
-    from .decide import decide_frame
+    from .decisions import decide_frame
 
     return decide_frame(frame, policies.broadcast, column, trace)
 
 
 def impact(frame, old: Policies, new: Policies, column: str | None = None, sample: int = 20):
     """Compare two policy sets over `frame`: the `yidi diff` summary (impact_summary.Summary) and the example claims."""
-    from .impact import compare_frame
+    from .comparing import compare_frame
 
     return compare_frame(frame, old, new, column, sample)
 
