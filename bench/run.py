@@ -18,7 +18,9 @@ the same claims — a diff decides each claim twice, so about 2× is the aim,
 on the same synthetic claims (time, bytes, trace bytes per claim, each
 against ids in the same run — compact must stay within 1.5× of ids and
 1 KB of trace a claim), and `yidi explain` of the compact file, checked
-byte for byte against the full one. Results are printed and written to bench/results.md and
+byte for byte against the full one. (i) `python -m yidi.spark decide` in local mode (`local[2]`, JSON column and nested Parquet)
+against `yidi batch` with 1 and 2 workers on the same 200,000 claims (bench/spark.py; needs
+`.[spark]` and Java). Results are printed and written to bench/results.md and
 bench/results.json. No test asserts a time; this is where times live.
 """
 
@@ -421,6 +423,10 @@ def markdown(results: dict) -> str:
                        f"{r['bytes_per_claim']:,} | {r['trace_bytes_per_claim']:,} |")
         out += ["", f"`yidi explain` of the compact file: {t['explain_s']} s; its output identical to the `--trace full` file, "
                 f"byte for byte: {t['explain_identical_to_full']}. Aims (issue 15): compact ≤ 1.5× ids in time, ≤ 1 KB of trace a claim.", ""]
+    if results.get("spark"):
+        from spark import markdown as markdown_spark   # bench/spark.py
+
+        out += markdown_spark(results["spark"])
     out += ["## (b) Peer engines, same decision", ""]
     out += markdown_peers(results["peers"])
     return "\n".join(out) + "\n"
@@ -433,6 +439,7 @@ def main() -> int:
     parser.add_argument("--diff-claims", type=int, default=40_000, help="claims for the diff measurement (default 40,000)")
     parser.add_argument("--trace-claims", type=int, help="claims for the trace-form measurement (default 100,000; 20,000 with --quick)")
     parser.add_argument("--trace-rounds", type=int, help="rounds of the trace-form measurement (default 3; 2 with --quick)")
+    parser.add_argument("--spark-claims", type=int, default=200_000, help="claims for the Spark measurement (default 200,000)")
     parser.add_argument("--only", metavar="LETTERS", default="abcdefgh",
                         help="measure only these sections (e.g. g); the others are kept from the last bench/results.json")
     args = parser.parse_args()
@@ -467,6 +474,12 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as work:
             rounds = args.trace_rounds or (2 if args.quick else 3)
             results.setdefault("traces", {})[str(n_traces)] = {**traces(n_traces, pathlib.Path(work), rounds), "when": now}
+    if "i" in args.only:     # needs the spark extra and Java (bench/spark.py)
+        from spark import spark_vs_batch
+
+        print(f"(i) Spark local[2] against batch, {args.spark_claims:,} claims …", flush=True)
+        with tempfile.TemporaryDirectory() as work:
+            results["spark"] = {**spark_vs_batch(args.spark_claims, pathlib.Path(work)), "when": now}
     if "b" in args.only:
         print("(b) peer engines …", flush=True)
         results["peers"] = peers(10_000, repeats)

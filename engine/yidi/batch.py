@@ -19,7 +19,7 @@ import dataclasses
 import pathlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from .documents_messages import printable
@@ -66,6 +66,21 @@ class Summary:
                 f"  按结算方式：{routes or '—'}\n  按待遇标准：{treatments or '—'}")
 
 
+def decide_one(decide: Callable[[Any, str], dict[str, Any]], document: Any, trace: str) -> tuple[Any, Any]:
+    """(answer, None), or (None, its error body) — the one way a bad document becomes an error record.
+
+    Shared by `yidi batch` and the Spark job (yidi.spark), so the two write the
+    same record for the same document. A bug met on one document costs that
+    document, never the documents around it.
+    """
+    try:
+        return decide(document, trace), None
+    except (InputError, EvaluationError) as exc:
+        return None, error_body(exc)
+    except Exception as exc:
+        return None, {"error": "internal-error", "message": "内部错误", "message_en": printable(repr(exc))[:500]}
+
+
 def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> tuple[bytes, bytes, Summary]:
     """Decide the lines of one block (line numbers from `first_line`): answers, error lines, and counts.
 
@@ -82,16 +97,9 @@ def decide_block(engine: Engine, first_line: int, block: bytes, trace: str) -> t
         if not line.strip():
             continue
         summary.lines += 1
-        try:
-            answer = decide(line, trace)
-        except InputError as exc:
-            errors.append({"line": number, **error_body(exc)})
-            continue
-        except EvaluationError as exc:
-            errors.append({"line": number, **error_body(exc)})
-            continue
-        except Exception as exc:  # a bug met on one line costs that line, never the lines around it
-            errors.append({"line": number, "error": "internal-error", "message": "内部错误", "message_en": printable(repr(exc))[:500]})
+        answer, error = decide_one(decide, line, trace)
+        if answer is None:
+            errors.append({"line": number, **error})
             continue
         if "route" in answer:
             by_route[answer["route"]] += 1

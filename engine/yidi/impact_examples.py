@@ -81,7 +81,11 @@ def _decide(evaluator: Evaluator, raw: Any) -> tuple[dict[str, Any] | None, str 
 
 def explain(old: PolicySet, new: PolicySet, claims: pathlib.Path, records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """claim line → the differing steps of its trace (for each record shown in a report)."""
-    lines = read_lines(claims, {r["line"] for r in records})
+    return explain_lines(old, new, read_lines(claims, {r["line"] for r in records}), records)
+
+
+def explain_lines(old: PolicySet, new: PolicySet, lines: dict[int, bytes], records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """As `explain`, with the records' claims given as {line: JSON text} (yidi.spark collects them from the table)."""
     evaluators = (Evaluator(old), Evaluator(new))
     out: dict[str, list[dict[str, Any]]] = {}
     for record in records:

@@ -201,9 +201,10 @@ class Summary:
     4. one claim for each kind of change (which fields moved, and how the labels moved) not yet shown.
     """
 
-    def __init__(self, sample: int = 20):
+    def __init__(self, sample: int = 20, max_kinds: int | None = MAX_KINDS):
         self.tally = Tally()
         self.sample = sample
+        self.max_kinds = max_kinds          # None: one example of every kind (a partition's candidates, see `kept`)
         self.partial = False
         self.invalid_examples: list[dict] = []
         self._order = itertools.count()
@@ -235,8 +236,22 @@ class Summary:
             if len(self._unknown) < self.sample:
                 self._unknown.append(record)
         kind = signature(record)
-        if kind not in self._kinds and len(self._kinds) < MAX_KINDS:
+        if kind not in self._kinds and (self.max_kinds is None or len(self._kinds) < self.max_kinds):
             self._kinds[kind] = record
+
+    def kept(self) -> list[dict[str, Any]]:
+        """Every record that may still be shown, each once, in the order seen (records are in line order).
+
+        A `Summary(sample, max_kinds=None)` per part of the input keeps a superset
+        of that part's records among the examples; considering the parts' kept
+        records in input order then chooses the very examples one Summary over
+        every record would (yidi.spark compares a table partition by partition).
+        """
+        seen: dict[int, dict[str, Any]] = {}
+        for record in itertools.chain((r for *_, r in self._worse), (r for *_, r in self._largest), self._unknown,
+                                      self._kinds.values()):
+            seen.setdefault(id(record), record)
+        return sorted(seen.values(), key=lambda record: record["line"])
 
     def _push(self, heap: list, priority: Decimal, n: int, record: dict) -> None:
         """Keep in `heap` the `sample` records of highest priority; of equal ones, those seen first."""
