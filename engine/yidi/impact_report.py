@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import pathlib
 from decimal import Decimal
 from typing import Any
 
 from .impact import FIELDS
+from .impact_html import html
 from .impact_labels import DIMENSION_ZH, FIELD_ZH, Labels, number, percent, yuan
 from .impact_summary import BIN_EDGES, DIMENSIONS, Summary, Tally
 from .jsonout import dumps
@@ -340,3 +342,23 @@ def _jsonable(value: Any) -> Any:
 def write_json(path: str, data: dict[str, Any]) -> None:
     with open(path, "w", encoding="utf-8") as out:
         out.write(dumps(data, indent=2) + "\n")
+
+
+def write_reports(s: Summary, ctx: Context, steps, json_file: str | None, markdown_file: str | None,
+                  html_file: str | None) -> list[str]:
+    """Write the JSON, Markdown and HTML reports asked for; `steps()` words the examples' differing steps.
+
+    One place for `yidi diff` and its Spark twin, so both write the same reports. The steps are
+    computed only when some report is asked for (they re-decide the examples with full traces).
+    Returns the paths written.
+    """
+    if json_file or markdown_file or html_file:
+        ctx.steps = steps()
+    if json_file:
+        write_json(json_file, to_json(s, ctx))
+    blocks = document(s, ctx) if markdown_file or html_file else []
+    if markdown_file:
+        pathlib.Path(markdown_file).write_text(markdown(blocks, html_file), encoding="utf-8")
+    if html_file:
+        pathlib.Path(html_file).write_text(html(blocks), encoding="utf-8")
+    return [path for path in (json_file, markdown_file, html_file) if path]

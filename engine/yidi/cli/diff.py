@@ -18,9 +18,8 @@ import time
 from ..diagnostics import DiagnosticError, render
 from ..impact import SourceError, policy_source, results
 from ..impact_examples import explain
-from ..impact_html import html
 from ..impact_labels import Labels
-from ..impact_report import Context, document, markdown, terminal, to_json, write_json
+from ..impact_report import Context, terminal, write_reports
 from ..impact_summary import Summary
 from ..jsonout import dumps
 from ..policy.tree import load_tree
@@ -143,16 +142,9 @@ def _compare(args, claims, trees, roots, ctx: Context, changes_path) -> int:
     ctx.seconds = time.monotonic() - started
     ctx.changes_file, ctx.html_file = changes_path, args.html
     print(terminal(summary, ctx))
-    if args.json or args.markdown or args.html:
-        ctx.steps = explain(trees[0], trees[1], claims, [record for _, record in summary.examples()])
-    if args.json:
-        write_json(args.json, to_json(summary, ctx))
-    blocks = document(summary, ctx) if args.markdown or args.html else []
-    if args.markdown:
-        pathlib.Path(args.markdown).write_text(markdown(blocks, args.html), encoding="utf-8")
-    if args.html:
-        pathlib.Path(args.html).write_text(html(blocks), encoding="utf-8")
-    written = [p for p in (args.json, args.markdown, args.html, changes_path) if p]
+    written = write_reports(summary, ctx, lambda: explain(trees[0], trees[1], claims, [r for _, r in summary.examples()]),
+                            args.json, args.markdown, args.html)
+    written += [changes_path] if changes_path else []
     if written:
         print("已写出：" + "、".join(written), file=sys.stderr)
     return 130 if interrupted else 0

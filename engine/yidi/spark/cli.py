@@ -22,9 +22,8 @@ from ..diagnostics import DiagnosticError, render
 from ..engine import Engine
 from ..impact import SourceError, policy_source
 from ..impact_examples import explain_lines
-from ..impact_html import html
 from ..impact_labels import Labels
-from ..impact_report import Context, document, markdown, terminal, to_json, write_json
+from ..impact_report import Context, terminal, write_reports
 from ..jsonout import dump_bytes
 from ..resources import data_dir
 from .shipping import MISMATCH
@@ -243,16 +242,8 @@ def cmd_diff(args) -> int:
         raise _Stop(EXIT_BAD_INPUT, str(exc)) from exc
     ctx.html_file = args.html
     print(terminal(summary, ctx))
-    if args.json or args.markdown or args.html:
-        ctx.steps = explain_lines(trees[0], trees[1], texts, [record for _, record in summary.examples()])
-    if args.json:
-        write_json(args.json, to_json(summary, ctx))
-    blocks = document(summary, ctx) if args.markdown or args.html else []
-    if args.markdown:
-        pathlib.Path(args.markdown).write_text(markdown(blocks, args.html), encoding="utf-8")
-    if args.html:
-        pathlib.Path(args.html).write_text(html(blocks), encoding="utf-8")
-    written = [p for p in (args.json, args.markdown, args.html) if p]
+    written = write_reports(summary, ctx, lambda: explain_lines(trees[0], trees[1], texts, [r for _, r in summary.examples()]),
+                            args.json, args.markdown, args.html)
     if written:
         print(_t(args.lang, "已写出：", "written: ") + "、".join(written), file=sys.stderr)
     return EXIT_OK
