@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from . import ast
 from .errors import ExpressionError, ExprProblem
@@ -42,6 +43,9 @@ class Environment:
     params: Mapping[str, Type] = field(default_factory=dict)
     variables: Mapping[str, Type] = field(default_factory=dict)
     benefit: Mapping[str, Type] = field(default_factory=dict)
+    # Equal for environments naming the same things with the same types (None: unknown), so that a check made
+    # in one may be reused in another (policy/compile.py). Whoever sets it keeps the mappings unchanged.
+    key: Any = None
 
 
 @dataclass(frozen=True)

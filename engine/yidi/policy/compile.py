@@ -161,11 +161,13 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
         if var.for_kind == kind and var.policy_id not in inactive:
             variables[var.name] = var.type
     inputs = input_types(kind)
+    params = {name: p.type for name, p in layered.parameters.items()}
     env = Environment(
         inputs=inputs,
-        params={name: p.type for name, p in layered.parameters.items()},
+        params=params,
         variables=variables,
         benefit=BENEFIT_COLUMNS if kind == CLAIM else {},
+        key=(kind, frozenset(params.items()), frozenset(variables.items())),
     )
     all_variable_kinds = _OUTPUT_KINDS | {v.name: v.for_kind for v in layered.variables.values()}
     rules = [r for r in rules_in_force(layered, inactive) if all_variable_kinds.get(r.sets) == kind]
@@ -199,7 +201,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     plans = [_plan(name, rules, checked, every_value) for name in order]
     source, pool, line_rules, fire_order = _generate(kind, rules, checked, plans, outputs, inputs, checked_floors)
     try:
-        code = compile(source, f"<yidi:{layered.policy.id}:{kind}>", "exec")
+        code = _bytecode(source, f"<yidi:{layered.policy.id}:{kind}>")
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:  # beyond Python's own limits despite ours
         problems.append(_at(layered.policy.position, "policy-too-complex",
                             f"政策过于复杂，无法编译（{type(exc).__name__}）：请减少规则数量或拆分表达式",
@@ -240,11 +242,44 @@ def _at(position, code, zh, en, help_zh=None, help_en=None) -> Diagnostic:
     return Diagnostic(code, zh, en, position.file, position.line, position.column, help_zh=help_zh, help_en=help_en)
 
 
+@functools.lru_cache(maxsize=512)
+def _bytecode_of(source: str):
+    return compile(source, "<yidi>", "exec")
+
+
+def _bytecode(source: str, filename: str):
+    """`compile(source, filename, "exec")`, compiling each distinct source once: policies written from one model
+    generate the same source (their values are constants linked in), and compiling is a third of building them."""
+    return _renamed(_bytecode_of(source), filename)
+
+
+def _renamed(code, filename: str):
+    consts = tuple(_renamed(c, filename) if isinstance(c, type(code)) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
+# Checked expressions by (parsed node, environment, expected type, assumption): cities written from one model
+# share most expressions and all their names, and a tree of 400 policies checks each only once. An entry keeps
+# its node and assumption alive, so the ids in its key stay theirs (`parse` returns one node per text).
+_CHECKED: dict[tuple, tuple[CheckedExpr, Any, Any]] = {}
+_CHECKED_AT_MOST = 50_000
+
+
 def _check_expr(expr: ExpressionText, env: Environment, expected: Type, problems: list[Diagnostic], assume=None) -> CheckedExpr | None:
     from ..dsl.parser import parse  # Lark is needed only when a policy is built, not when read from the cache
 
     try:
-        return check(parse(expr.text), env, expected, assume)
+        node = parse(expr.text)
+        key = (id(node), env.key, expected, id(assume)) if env.key is not None else None
+        found = _CHECKED.get(key) if key is not None else None
+        if found is not None:
+            return found[0]
+        checked = check(node, env, expected, assume)
+        if key is not None:
+            if len(_CHECKED) >= _CHECKED_AT_MOST:
+                _CHECKED.clear()
+            _CHECKED[key] = (checked, node, assume)
+        return checked
     except ExpressionError as exc:
         for p in exc.problems:
             where = expr.locate(p.start)
