@@ -115,6 +115,14 @@ class PrivateFolder:
         finally:
             os.close(fd)
 
+    def holds(self, name: str) -> bool:
+        """Whether file `name` is there as `read` would accept it (a plain file, trusted), without reading it."""
+        try:
+            st = os.stat(name, dir_fd=self._fd, follow_symlinks=False)
+        except OSError:
+            return False
+        return stat.S_ISREG(st.st_mode) and unsafe_reason(st) is None
+
     def write(self, name: str, data: bytes) -> None:
         """Replace file `name` with `data` atomically, owner-only; a failure only means no cache."""
         temporary = f".tmp-{os.urandom(8).hex()}-{name}"  # (`secrets` costs 9 ms to import)

@@ -15,6 +15,7 @@ import pathlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -457,6 +458,50 @@ class _Builder:
             self.problem(event.start_mark, "yaml-anchor", x=("*" if kind == "alias" else "&") + event.anchor)
 
 
+def node_rows(doc: LocatedDocument) -> dict[Path, tuple]:
+    """`doc.nodes` as plain rows (numbers and strings): what `CompactNodes` makes them again from.
+
+    A test file kept in the cache is read back from these: unpickling ~500
+    `NodeInfo` and `Position` objects costs about what parsing the YAML does.
+    """
+    rows = {}
+    for path, info in doc.nodes.items():
+        key = (info.key.line, info.key.column) if info.key is not None else None
+        rows[path] = (key, info.value.line, info.value.column, info.style, info._start, info._end, info._raw)
+    return rows
+
+
+class CompactNodes(Mapping):
+    """A document's node table from `node_rows`, each `NodeInfo` made when first asked for (a test run asks
+    for a few: the position of each case, of a failing expectation)."""
+
+    def __init__(self, file: str, text: str, rows: dict[Path, tuple]):
+        self._file, self._text, self._rows = file, text, rows
+        self._made: dict[Path, NodeInfo] = {}
+        self._src: _Text | None = None
+
+    def __getitem__(self, path) -> NodeInfo:
+        made = self._made.get(path)
+        if made is None:
+            key, line, column, style, start, end, raw = self._rows[path]
+            if self._src is None:
+                self._src = _Text(self._file, self._text)
+            made = NodeInfo(Position(self._file, *key) if key is not None else None, Position(self._file, line, column), style)
+            if raw is not None:
+                made._src, made._raw, made._start, made._end = self._src, raw, start, end
+            self._made[path] = made
+        return made
+
+    def __contains__(self, path) -> bool:
+        return path in self._rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 # --------------------------------------------------------------------------
 # Errors in the YAML text itself.
 
@@ -640,11 +685,12 @@ def load_yaml(text: str, file: str) -> LocatedDocument:
     return LocatedDocument(file, text, data, builder.nodes)
 
 
-def load_yaml_file(path: pathlib.Path, display_name: str | None = None) -> LocatedDocument:
-    """Read a UTF-8 file and `load_yaml` it; `display_name` is shown in errors."""
+def load_yaml_file(path: pathlib.Path, display_name: str | None = None, raw: bytes | None = None) -> LocatedDocument:
+    """Read a UTF-8 file and `load_yaml` it; `display_name` is shown in errors; `raw`: its bytes, if already read."""
     name = display_name or str(path)
     try:
-        raw = pathlib.Path(path).read_bytes()
+        if raw is None:
+            raw = pathlib.Path(path).read_bytes()
     except OSError as exc:
         raise DiagnosticError([Diagnostic("file-unreadable", f"无法读取文件：{exc.strerror or exc}",
                                           f"cannot read the file: {exc}", name)]) from None

@@ -20,9 +20,9 @@ from .diagnostics import Diagnostic
 from .engine import Engine
 from .errors import EvaluationError, InputError
 from .expect_schema import expectation_schema
-from .policy.loader import read_located
+from .policy.loader import read_located_kept
 from .policy.model import Citation
-from .policy.tree import POLICY_FILE, display_path
+from .policy.tree import POLICY_FILE, display_under
 from .schema_check import check_against_schema
 from .source import LocatedDocument, Position
 
@@ -69,17 +69,21 @@ def discover(root: pathlib.Path) -> list[tuple[pathlib.Path, pathlib.Path]]:
 
 
 def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic],
-               files: list[tuple[pathlib.Path, pathlib.Path]] | None = None) -> list[Case]:
-    """The cases of every test file of the tree (or of `files`, pairs from `discover`), problems added to `problems`."""
+               files: list[tuple[pathlib.Path, pathlib.Path]] | None = None,
+               cache_dir: pathlib.Path | None = None) -> list[Case]:
+    """The cases of every test file of the tree (or of `files`, pairs from `discover`), problems added to `problems`.
+
+    With `cache_dir`, a test file read before with the same content (and engine) is taken from the cache.
+    """
     root = pathlib.Path(root)
+    base = root.resolve().parent
     cases: list[Case] = []
     for test_file, policy_file in (discover(root) if files is None else files):
-        display = display_path(test_file, root)
-        doc = read_located(test_file, display, "policy-test.schema.json", problems)
+        display = display_under(test_file, base)
+        doc = read_test_file(test_file, display, problems, cache_dir)
         if doc is None:
             continue
-        problems.extend(check_against_schema(doc, expectation_schema()))   # `expect` has the answer's types
-        policy_id = engine.policies.files.get(display_path(policy_file, root))
+        policy_id = engine.policies.files.get(display_under(policy_file, base))
         if policy_id is None:
             continue
         compiled = engine.policies.policies[policy_id]
@@ -105,6 +109,14 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic],
                               tuple(raw["expect_error"]) if raw.get("expect_error") is not None else None,
                               doc.at(("cases", i)), doc, tuple(raw.get("expect_rules") or ())))
     return cases
+
+
+def read_test_file(path: pathlib.Path, display: str, problems: list[Diagnostic],
+                   cache_dir: pathlib.Path | None = None) -> LocatedDocument | None:
+    """A test file parsed and checked against both schemas (its own, and the answer's types for `expect`);
+    with `cache_dir`, read back from the cache while unchanged (`policy.loader.read_located_kept`)."""
+    return read_located_kept(path, display, "policy-test.schema.json", problems, cache_dir,
+                             also=lambda doc: check_against_schema(doc, expectation_schema()))
 
 
 def cases_moved(engine: Engine, cases: list[Case]) -> list[Diagnostic]:
@@ -190,15 +202,17 @@ def run_case(engine: Engine, case: Case) -> Outcome:
     return Outcome(case, failures, answer)
 
 
-def run_all(engine: Engine, root: pathlib.Path, jobs: int | None = 1) -> tuple[list[Outcome], list[Diagnostic]]:
+def run_all(engine: Engine, root: pathlib.Path, jobs: int | None = 1,
+            cache_dir: pathlib.Path | None = None) -> tuple[list[Outcome], list[Diagnostic]]:
     """Every case of the tree; with `jobs` other than 1, read and run in forked workers (None: one per core).
 
     Cases run in a worker come back without their answer (`Outcome.answer`) and
     located file (`Case.doc`): only what reporting needs crosses between processes.
+    `cache_dir`: where test files read before are kept (`read_test_file`).
     """
     if jobs == 1:
         problems: list[Diagnostic] = []
-        cases = load_cases(engine, root, problems)
+        cases = load_cases(engine, root, problems, cache_dir=cache_dir)
         return [run_case(engine, c) for c in cases], problems
     from .forking import fork_map
 
@@ -206,16 +220,17 @@ def run_all(engine: Engine, root: pathlib.Path, jobs: int | None = 1) -> tuple[l
     batches = [files[start:start + 8] for start in range(0, len(files), 8)]
     outcomes: list[Outcome] = []
     problems = []
-    for found, ran in fork_map(_load_and_run, (engine, pathlib.Path(root)), batches, jobs, at_least=2):
+    for found, ran in fork_map(_load_and_run, (engine, pathlib.Path(root), cache_dir), batches, jobs, at_least=2):
         problems += found
         outcomes += ran
     return outcomes, problems
 
 
-def _load_and_run(state: tuple[Engine, pathlib.Path], files: list[tuple[pathlib.Path, pathlib.Path]]) -> tuple[list[Diagnostic], list[Outcome]]:
-    engine, root = state
+def _load_and_run(state: tuple[Engine, pathlib.Path, pathlib.Path | None],
+                  files: list[tuple[pathlib.Path, pathlib.Path]]) -> tuple[list[Diagnostic], list[Outcome]]:
+    engine, root, cache_dir = state
     problems: list[Diagnostic] = []
-    outcomes = [run_case(engine, case) for case in load_cases(engine, root, problems, files)]
+    outcomes = [run_case(engine, case) for case in load_cases(engine, root, problems, files, cache_dir)]
     return problems, [Outcome(dataclasses.replace(o.case, doc=None), o.failures) for o in outcomes]
 
 

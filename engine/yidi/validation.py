@@ -28,7 +28,7 @@ from .diagnostics import Diagnostic
 from .engine import Engine
 from .forking import fork_map
 from .policy import cache
-from .policy.static_checks import PolicySituations, insured_region, check_dates, check_policy, combine
+from .policy.static_checks import PolicySituations, check_dates, check_policy, combine, insured_region, prepare_templates
 from .policy.tree import CompiledPolicy, PolicySet
 
 _KIND = b"situations 1"
@@ -51,9 +51,10 @@ def validate(engine: Engine, root: pathlib.Path, *, as_of: datetime.date, horizo
     from .testing import cases_moved, load_cases
 
     problems: list[Diagnostic] = []
-    cases = load_cases(engine, root, problems)
+    kept = cache.default_dir() if use_cache else None
+    cases = load_cases(engine, root, problems, cache_dir=kept)
     problems += cases_moved(engine, cases)
-    matrix = build_matrix(engine.policies, root, cases, problems)
+    matrix = build_matrix(engine.policies, root, cases, problems, kept)
     decided = 0
     if static:
         problems += check_dates(engine.policies, as_of, horizon)
@@ -73,6 +74,7 @@ def situation_findings(engine: Engine, cache_dir: pathlib.Path | None, jobs: int
             if isinstance(found, PolicySituations) and found.policy_id == pid:
                 results[pid] = found
     missing = [pid for pid in policies.policies if pid not in results]
+    prepare_templates(policies, missing, cache_dir)
     for result in _decide(engine, missing, jobs):
         results[result.policy_id] = result
         if cache_dir is not None:

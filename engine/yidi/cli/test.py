@@ -21,12 +21,13 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..policy import cache
     from ..testing import run_all
 
     engine, root = load_engine(args, args.paths)
     if engine is None:
         return EXIT_PROBLEMS
-    outcomes, problems = run_all(engine, root, jobs=None)   # on every core
+    outcomes, problems = run_all(engine, root, jobs=None, cache_dir=None if args.no_cache else cache.default_dir())   # on every core
     if args.paths:
         wanted = [pathlib.Path(p).resolve() for p in args.paths]
         outcomes = [o for o in outcomes if any(_inside((root.resolve().parent / o.case.file), w) for w in wanted)]

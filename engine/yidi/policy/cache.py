@@ -133,6 +133,16 @@ def read(directory: pathlib.Path, key: str, shared: Mapping[Hashable, Any] | Non
         return None
 
 
+def holds(directory: pathlib.Path, key: str) -> bool:
+    """Whether an entry for `key` is there, without reading it: a reader must still expect `read` to miss
+    (the entry may be damaged or of another interpreter, or be removed meanwhile)."""
+    folder = PrivateFolder.open(directory, WHAT, create=False)
+    if folder is None:
+        return False
+    with folder:
+        return folder.holds(_entry_name(key))
+
+
 def write(directory: pathlib.Path, key: str, value, shared: Mapping[Any, Hashable] | None = None) -> None:
     """Keep `value` under `key`; `shared`: tokens, by `id()`, of objects to write as references (see `read`)."""
     folder = PrivateFolder.open(directory, WHAT, create=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
 from ..source import Position
-from .loader import read_located
+from .loader import read_located_kept
 from .tree import PolicySet, display_path
 
 SOURCES_FILE = "sources.yaml"
@@ -44,8 +44,10 @@ def _diag(code: str, zh: str, en: str, at: Position) -> Diagnostic:
     return Diagnostic(code, zh, en, at.file, at.line, at.column)
 
 
-def load_matrix(policies: PolicySet, root: pathlib.Path, problems: list[Diagnostic]) -> dict[tuple[str, str], ClauseRow]:
-    """Read every policy's sources.yaml into one (document, clause) → row map."""
+def load_matrix(policies: PolicySet, root: pathlib.Path, problems: list[Diagnostic],
+                cache_dir: pathlib.Path | None = None) -> dict[tuple[str, str], ClauseRow]:
+    """Read every policy's sources.yaml into one (document, clause) → row map (with `cache_dir`, each file
+    read before with the same content is taken from the cache: `loader.read_located_kept`)."""
     rows: dict[tuple[str, str], ClauseRow] = {}
     for compiled in policies.policies.values():
         policy = compiled.layered.policy
@@ -55,7 +57,7 @@ def load_matrix(policies: PolicySet, root: pathlib.Path, problems: list[Diagnost
             problems.append(_diag("missing-sources", f"政策 {policy.id} 缺少条款清单 {SOURCES_FILE}",
                                   f"policy {policy.id} has no {SOURCES_FILE} clause list", policy.position))
             continue
-        doc = read_located(path, display_path(path, pathlib.Path(root)), "sources.schema.json", problems)
+        doc = read_located_kept(path, display_path(path, pathlib.Path(root)), "sources.schema.json", problems, cache_dir)
         if doc is None:
             continue
         own_documents = {d.id for d in policy.documents}
@@ -132,7 +134,8 @@ def _cite(rows, key, name: str, kind: str, at: Position, problems: list[Diagnost
         target.append(name)
 
 
-def build_matrix(policies: PolicySet, root: pathlib.Path, cases, problems: list[Diagnostic]) -> list[ClauseRow]:
-    rows = load_matrix(policies, root, problems)
+def build_matrix(policies: PolicySet, root: pathlib.Path, cases, problems: list[Diagnostic],
+                 cache_dir: pathlib.Path | None = None) -> list[ClauseRow]:
+    rows = load_matrix(policies, root, problems, cache_dir)
     check_matrix(policies, rows, cases, problems)
     return list(rows.values())

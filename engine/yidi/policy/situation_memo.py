@@ -118,7 +118,8 @@ def value_key(value: Any) -> Any:
 
 
 class ValueKeys(dict):
-    """The value key of every input of a flat document; an input it lacks has the key of a missing value."""
+    """A number for the value of every input of a flat document (`value_keys`); an input the document lacks
+    has the number of a missing value."""
 
     __slots__ = ()
 
@@ -126,12 +127,24 @@ class ValueKeys(dict):
         return _ABSENT
 
 
-_ABSENT = value_key(_MISSING)
+_ABSENT = -1
 
 
-def value_keys(document: dict[str, Any]) -> ValueKeys:
-    """`ValueKeys` of a flat document: computed once for a situation that may be skipped."""
-    return ValueKeys((key, value_key(value)) for key, value in document.items())
+def value_keys(document: dict[str, Any], numbers: dict[Any, int]) -> ValueKeys:
+    """`ValueKeys` of a flat document, computed once for a situation that may be skipped.
+
+    Values are numbered through `numbers` (value key → number, filled as
+    needed): documents compared with each other must share it. A tuple of small
+    ints hashes and compares far sooner than one of (type, value) pairs.
+    """
+    keys = ValueKeys()
+    for name, value in document.items():
+        key = value_key(value)
+        number = numbers.get(key)
+        if number is None:
+            number = numbers[key] = len(numbers)
+        keys[name] = number
+    return keys
 
 
 def _no_inputs(keys: ValueKeys) -> tuple:

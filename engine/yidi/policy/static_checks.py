@@ -18,12 +18,14 @@ Findings are ordinary diagnostics (file:line:col, Chinese and English).
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import datetime
 import functools
 import itertools
 import json
+import pathlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -306,7 +308,10 @@ def situations(insured: str) -> Iterator[tuple[str, str, bytes]]:
         yield desc.replace(intra, mine), kind, text
 
 
-@functools.lru_cache(maxsize=2)
+_FLAT: dict[str, tuple] = {}     # canonical insured region → its decoded templates (`_flat_templates`)
+_FLAT_KIND = b"situation templates 1"
+
+
 def _flat_templates(canonical: str) -> tuple[tuple[str, str, bytes, dict | None, tuple, dict | None], ...]:
     """The templates decoded once: (description, kind, text, flat document or None, where its region codes are,
     the document's value keys for `situation_memo.SeenReads`).
@@ -315,7 +320,15 @@ def _flat_templates(canonical: str) -> tuple[tuple[str, str, bytes, dict | None,
     codes in (values at `….region` paths and the objects they come from)
     instead of decoding ~4,000 documents again for every policy.
     """
+    found = _FLAT.get(canonical)
+    if found is None:
+        found = _FLAT[canonical] = _decode_templates(canonical)
+    return found
+
+
+def _decode_templates(canonical: str) -> tuple:
     local, intra = _CANONICAL[canonical.startswith("65")]
+    numbers: dict = {}      # one numbering for all: their value keys are compared with each other
     out = []
     for desc, kind, text in _templates(canonical):
         flat = decode_fast(text)
@@ -326,8 +339,29 @@ def _flat_templates(canonical: str) -> tuple[tuple[str, str, bytes, dict | None,
                     spots.append((key, value == local, False))
                 elif isinstance(value, msgspec.Struct) and getattr(value, "region", None) in (local, intra):
                     spots.append((key, value.region == local, True))
-        out.append((desc, kind, text, flat, tuple(spots), value_keys(flat) if flat is not None else None))
+        out.append((desc, kind, text, flat, tuple(spots), value_keys(flat, numbers) if flat is not None else None))
     return tuple(out)
+
+
+def prepare_templates(policies: PolicySet, ids, cache_dir: pathlib.Path | None) -> None:
+    """Have the templates the policies `ids` need in this process before deciding them, taken from the cache
+    (keyed by the engine) when kept there: making them costs as much as deciding a few policies, which
+    matters when one policy changed. Called before forking, the workers inherit them."""
+    from . import cache
+
+    for canonical in {_CANONICAL[insured_region(policies.policies[pid], policies).startswith("65")][0] for pid in ids}:
+        if canonical in _FLAT:
+            continue
+        key = "g-" + cache.key_for([("", _FLAT_KIND), ("canonical", canonical.encode())]) if cache_dir is not None else None
+        found = cache.read(cache_dir, key) if key is not None else None
+        if isinstance(found, tuple) and found and all(isinstance(t, tuple) and len(t) == 5 for t in found):
+            # kept without the flat documents (their classes are made at run time): decoding them again is quick
+            _FLAT[canonical] = tuple((desc, kind, text, decode_fast(text) if keys is not None else None, spots, keys)
+                                     for desc, kind, text, spots, keys in found)
+            continue
+        _FLAT[canonical] = made = _decode_templates(canonical)
+        if key is not None:
+            cache.write(cache_dir, key, tuple((desc, kind, text, spots, keys) for desc, kind, text, _, spots, keys in made))
 
 
 def _swaps(insured: str) -> tuple[str, str, str, tuple]:
@@ -372,17 +406,17 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
     for program in compiled.programs.values():
         for rule in program.rules:
             defined.setdefault(rule.id, rule)
-    seen: dict[str, SeenReads] = {}     # by kind: a claim and a filing request read different inputs
+    memos: dict[str, SeenReads] = collections.defaultdict(SeenReads)    # by kind: claims and requests read apart
     insured = insured_region(compiled, policies)
     local, intra, mine, swaps = _swaps(insured)
     for description, kind, text, flat, spots, keys in _flat_templates(local):
+        # The template's value keys stand for this policy's values: its region codes are put in one for one,
+        # so equal template keys mean equal values here (the converse may fail: a few skips lost).
+        if skip_repeats and flat is not None and memos[kind].seen(keys):
+            continue    # holds what an earlier situation's decision read: nothing new to find
         try:
             if flat is not None:
-                # The template's value keys stand for this policy's values: its region codes are put in one for
-                # one, so equal template keys mean equal values here (the converse may fail: a few skips lost).
-                memo = seen.get(kind) or seen.setdefault(kind, SeenReads())
-                if skip_repeats and memo.seen(keys):     # holds what an earlier situation read: nothing new to find
-                    continue
+                memo = memos[kind]
                 description = description.replace(intra, mine)
                 document = TrackedDocument(_own(flat, spots, insured, mine) if spots else flat)
                 try:

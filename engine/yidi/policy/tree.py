@@ -189,11 +189,7 @@ def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> Poli
     if isinstance(found, TreeIndex):
         return PolicySet(root, _LazyPolicies(cache_dir, root, found), found.by_region, found.revision,
                          {files[-1][0]: pid for pid, (files, _) in found.parts.items()})
-    reuse = _Reuse(cache_dir, dict(contents))
-    built = _build(root, files, reuse)
-    if reuse.complete(built):
-        cache.write(cache_dir, key, reuse.index(built))
-    return built
+    return _build(root, files, _Reuse(cache_dir, dict(contents), key))
 
 
 @dataclass(frozen=True)
@@ -213,11 +209,12 @@ class TreeIndex:
 class _LazyPolicies(Mapping):
     """A tree's compiled policies, each read from the cache on first use (thread-safe; then kept)."""
 
-    def __init__(self, directory: pathlib.Path, root: pathlib.Path, index: TreeIndex):
+    def __init__(self, directory: pathlib.Path, root: pathlib.Path, index: TreeIndex,
+                 loaded: Mapping[str, CompiledPolicy] | None = None):
         import threading
 
         self._directory, self._root, self._index = directory, root, index
-        self._loaded: dict[str, CompiledPolicy] = {}
+        self._loaded: dict[str, CompiledPolicy] = dict(loaded or {})    # those just built need no reading back
         self._files: dict[str, Policy] = {}
         self._lock = threading.Lock()
 
@@ -295,11 +292,11 @@ class _Reuse:
     expected kind is ignored and built again.
     """
 
-    def __init__(self, directory: pathlib.Path, contents: dict[str, bytes]):
+    def __init__(self, directory: pathlib.Path, contents: dict[str, bytes], tree_key: str | None = None):
         from . import cache
 
-        self.cache, self.directory, self.contents = cache, directory, contents
-        self.kept: set[str] = set()   # the keys of the parts that are in the cache (read or written in this build)
+        self.cache, self.directory, self.contents, self.tree_key = cache, directory, contents, tree_key
+        self.kept: set[str] = set()   # the keys of the parts that are in the cache (read, seen or written in this build)
 
     def key(self, prefix: str, files: list[str]) -> str:
         return prefix + self.cache.key_for([(name, self.contents[name]) for name in files])
@@ -317,6 +314,14 @@ class _Reuse:
         self.cache.write(self.directory, key, policy)
         self.kept.add(key)
 
+    def holds_compiled(self, chain: tuple[Policy, ...]) -> bool:
+        """Whether the compiled policy of `chain` is in the cache: then it is read only when first used."""
+        key = self.key("c-", [p.file for p in chain])
+        if self.cache.holds(self.directory, key):
+            self.kept.add(key)
+            return True
+        return False
+
     def compiled(self, chain: tuple[Policy, ...]) -> CompiledPolicy | None:
         key = self.key("c-", [p.file for p in chain])
         found = self.cache.read(self.directory, key, _parts(chain))
@@ -332,16 +337,26 @@ class _Reuse:
         self.cache.write(self.directory, key, compiled, shared)
         self.kept.add(key)
 
-    def index(self, built: PolicySet) -> TreeIndex:
+    def index(self, chains: Mapping[str, tuple[Policy, ...]], by_region: Mapping[str, str], revision: str) -> TreeIndex:
         parts = {}
-        for policy_id, compiled in built.policies.items():
-            chain = compiled.layered.chain
+        for policy_id, chain in chains.items():
             parts[policy_id] = (tuple((p.file, self.key("f-", [p.file])) for p in chain), self.key("c-", [p.file for p in chain]))
-        return TreeIndex(built.revision, dict(built.by_region), parts)
+        return TreeIndex(revision, dict(by_region), parts)
 
-    def complete(self, built: PolicySet) -> bool:
-        """Whether every part the index would name was read or written in this build (a cache that refused a write has not)."""
-        return all(key in self.kept for files, compiled in self.index(built).parts.values() for key in (compiled, *(k for _, k in files)))
+    def finish(self, root: pathlib.Path, chains: Mapping[str, tuple[Policy, ...]], built: dict[str, CompiledPolicy],
+               by_region: dict[str, str], revision: str) -> PolicySet:
+        """The set of a build that found no problem: each policy not built now is read from the cache when first
+        used, under the index kept for the tree — or read now, if the cache refused a part (no index then)."""
+        index = self.index(chains, by_region, revision)
+        if self.tree_key is not None and all(key in self.kept for files, compiled in index.parts.values()
+                                             for key in (compiled, *(k for _, k in files))):
+            self.cache.write(self.directory, self.tree_key, index)
+            return PolicySet(root, _LazyPolicies(self.directory, root, index, built), by_region, revision,
+                             {chain[-1].file: pid for pid, chain in chains.items()})
+        compiled = {}
+        for policy_id, chain in chains.items():
+            compiled[policy_id] = built.get(policy_id) or self.compiled(chain) or _rebuilt(chain)
+        return PolicySet(root, compiled, by_region, revision)
 
 
 def _parts(chain: tuple[Policy, ...]) -> dict[tuple, Any]:
@@ -390,15 +405,15 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
     if "national" not in policies and not problems:
         problems.append(Diagnostic("no-national", "缺少国家政策（id: national）", "the national policy (id: national) is missing"))
     compiled: dict[str, CompiledPolicy] = {}
+    chains: dict[str, tuple[Policy, ...]] = {}
     for policy in policies.values():
         # A parent that failed to load has already been reported; don't repeat it as "unknown parent".
         chain = chain_of(policy, policies, problems if not unreadable else [])
         if chain is None:
             continue
-        kept = reuse.compiled(chain) if reuse is not None else None
-        if kept is not None:
-            compiled[policy.id] = kept
-            continue
+        chains[policy.id] = chain
+        if reuse is not None and reuse.holds_compiled(chain):
+            continue    # built before from the same files: read when first used
         mine = []
         built = _compile(policy, chain, mine)
         problems += mine
@@ -408,7 +423,18 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
                 reuse.keep_compiled(chain, built)
     if problems:
         raise DiagnosticError(sort_diagnostics(_dedupe(problems)))
+    if reuse is not None:
+        return reuse.finish(root, chains, compiled, by_region, digest.hexdigest()[:16])
     return PolicySet(root, compiled, by_region, digest.hexdigest()[:16])
+
+
+def _rebuilt(chain: tuple[Policy, ...]) -> CompiledPolicy:
+    """A policy whose compiled part was in the cache when the build began and could not be read at its end."""
+    problems: list[Diagnostic] = []
+    built = _compile(chain[-1], chain, problems)
+    if built is None or problems:   # it compiled without a problem before, from the same files
+        raise DiagnosticError(sort_diagnostics(_dedupe(problems)) or [_part_missing(chain[-1].file).diagnostics[0]])
+    return built
 
 
 def _compile(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic]) -> CompiledPolicy | None:
@@ -435,8 +461,13 @@ def _compile(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnosti
 
 def display_path(path: pathlib.Path, root: pathlib.Path) -> str:
     """How files are named in messages: relative to the tree's parent (`policies/henan/policy.yaml`)."""
+    return display_under(path, root.resolve().parent)
+
+
+def display_under(path: pathlib.Path, base: pathlib.Path) -> str:
+    """`display_path` given the tree's parent already resolved (`base`): for many files, resolved once."""
     try:
-        return str(path.resolve().relative_to(root.resolve().parent))
+        return str(path.resolve().relative_to(base))
     except ValueError:
         return str(path)
 
