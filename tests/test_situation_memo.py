@@ -139,3 +139,26 @@ def test_a_recording_that_may_have_missed_a_read_skips_nothing(whole):
     numbers: dict = {}
     memo.add(document, value_keys({"a": 1}, numbers))
     assert not memo.seen(value_keys({"a": 1}, numbers))
+
+
+def test_situation_templates_read_back_from_the_cache_find_the_same(tmp_path, monkeypatch):
+    from yidi.policy import static_checks
+
+    engine = Engine.load(ROOT / "policies")
+    ids = list(engine.policies.policies)
+    made_here = []
+    decode = static_checks._decode_templates
+    monkeypatch.setattr(static_checks, "_decode_templates", lambda canonical: made_here.append(canonical) or decode(canonical))
+
+    def findings():
+        return {pid: check_policy(engine.policies, engine.evaluator, engine.policies.policies[pid]) for pid in ids}
+
+    monkeypatch.setattr(static_checks, "_FLAT", {})
+    static_checks.prepare_templates(engine.policies, ids, tmp_path)     # made, and kept in the cache
+    assert made_here
+    made = findings()
+    made_here.clear()
+    monkeypatch.setattr(static_checks, "_FLAT", {})
+    static_checks.prepare_templates(engine.policies, ids, tmp_path)     # read back
+    assert not made_here
+    assert findings() == made

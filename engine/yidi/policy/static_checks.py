@@ -343,6 +343,20 @@ def _decode_templates(canonical: str) -> tuple:
     return tuple(out)
 
 
+class _DecodedLater:
+    """A template's flat document, decoded when first needed: most situations are skipped, never decided."""
+
+    __slots__ = ("text", "flat")
+
+    def __init__(self, text: bytes):
+        self.text, self.flat = text, None
+
+    def get(self) -> dict:
+        if self.flat is None:
+            self.flat = decode_fast(self.text)
+        return self.flat
+
+
 def prepare_templates(policies: PolicySet, ids, cache_dir: pathlib.Path | None) -> None:
     """Have the templates the policies `ids` need in this process before deciding them, taken from the cache
     (keyed by the engine) when kept there: making them costs as much as deciding a few policies, which
@@ -356,7 +370,7 @@ def prepare_templates(policies: PolicySet, ids, cache_dir: pathlib.Path | None) 
         found = cache.read(cache_dir, key) if key is not None else None
         if isinstance(found, tuple) and found and all(isinstance(t, tuple) and len(t) == 5 for t in found):
             # kept without the flat documents (their classes are made at run time): decoding them again is quick
-            _FLAT[canonical] = tuple((desc, kind, text, decode_fast(text) if keys is not None else None, spots, keys)
+            _FLAT[canonical] = tuple((desc, kind, text, _DecodedLater(text) if keys is not None else None, spots, keys)
                                      for desc, kind, text, spots, keys in found)
             continue
         _FLAT[canonical] = made = _decode_templates(canonical)
@@ -385,6 +399,8 @@ def flat_situations(insured: str) -> Iterator[tuple[str, str, dict]]:
     local, intra, mine, swaps = _swaps(insured)
     for desc, kind, text, flat, spots, _ in _flat_templates(local):
         desc = desc.replace(intra, mine)
+        if type(flat) is _DecodedLater:
+            flat = flat.get()
         if flat is None:  # the fast decoder does not vouch for it: decode this policy's own text
             for old, new in swaps:
                 text = text.replace(old, new)
@@ -416,6 +432,8 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
             continue    # holds what an earlier situation's decision read: nothing new to find
         try:
             if flat is not None:
+                if type(flat) is _DecodedLater:
+                    flat = flat.get()
                 memo = memos[kind]
                 description = description.replace(intra, mine)
                 document = TrackedDocument(_own(flat, spots, insured, mine) if spots else flat)

@@ -406,6 +406,7 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
         problems.append(Diagnostic("no-national", "缺少国家政策（id: national）", "the national policy (id: national) is missing"))
     compiled: dict[str, CompiledPolicy] = {}
     chains: dict[str, tuple[Policy, ...]] = {}
+    todo: list[str] = []
     for policy in policies.values():
         # A parent that failed to load has already been reported; don't repeat it as "unknown parent".
         chain = chain_of(policy, policies, problems if not unreadable else [])
@@ -414,11 +415,23 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
         chains[policy.id] = chain
         if reuse is not None and reuse.holds_compiled(chain):
             continue    # built before from the same files: read when first used
+        todo.append(policy.id)
+    if reuse is not None and len(todo) >= _COMPILE_IN_WORKERS_FROM:
+        # Compiled on every core, each kept in the cache by its worker and read here when first used.
+        from ..forking import fork_map
+
+        for mine in fork_map(_compile_and_keep, (chains, reuse), todo, at_least=_COMPILE_IN_WORKERS_FROM):
+            problems += mine
+        for policy_id in todo:      # what the workers kept counts as found here (one the cache refused: `finish`)
+            reuse.holds_compiled(chains[policy_id])
+        todo = []
+    for policy_id in todo:
+        chain = chains[policy_id]
         mine = []
-        built = _compile(policy, chain, mine)
+        built = _compile(chain[-1], chain, mine)
         problems += mine
         if built is not None:
-            compiled[policy.id] = built
+            compiled[policy_id] = built
             if not mine and reuse is not None:
                 reuse.keep_compiled(chain, built)
     if problems:
@@ -426,6 +439,20 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
     if reuse is not None:
         return reuse.finish(root, chains, compiled, by_region, digest.hexdigest()[:16])
     return PolicySet(root, compiled, by_region, digest.hexdigest()[:16])
+
+
+_COMPILE_IN_WORKERS_FROM = 24     # fewer policies to compile are compiled sooner here than by starting workers
+
+
+def _compile_and_keep(state: tuple[Mapping[str, tuple[Policy, ...]], _Reuse], policy_id: str) -> list[Diagnostic]:
+    """In a worker: compile one policy and keep it in the cache; its problems, if it has any (then nothing is kept)."""
+    chains, reuse = state
+    chain = chains[policy_id]
+    problems: list[Diagnostic] = []
+    built = _compile(chain[-1], chain, problems)
+    if built is not None and not problems:
+        reuse.keep_compiled(chain, built)
+    return problems
 
 
 def _rebuilt(chain: tuple[Policy, ...]) -> CompiledPolicy:
