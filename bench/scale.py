@@ -2,6 +2,7 @@
 
     python bench/scale.py                      # this checkout only
     python bench/scale.py --before 96861b1     # and the same figures for an older revision, in the same run
+    python bench/scale.py --before 96861b1 --before d8d1ddf --repeat 2   # two older revisions, best of 2 rounds
 
 The tree is written by `yidi.synth_tree` into a temporary folder (the same
 tree for both revisions). Every figure is a fresh `python -m yidi` process with
@@ -14,9 +15,14 @@ compiled policy and no kept result:
   checked and compiled: what a first load costs);
 - `yidi test` of every case.
 
-The older revision runs from a `git worktree` of it (removed afterwards). The
-rows go into bench/results.md between the scale markers (bench/run.py keeps
-them) with the ratio before/after. No test asserts a time; times live here.
+The older revisions run from a `git worktree` of each (removed afterwards).
+With `--repeat N` every engine is measured N times, the engines taking turns
+within each round, and each figure is the best of its N (a shared machine
+slows runs unevenly; the best is the least disturbed). Bytecode is written
+under the work folder (PYTHONPYCACHEPREFIX), as an installed package has its
+own, and warmed before measuring. The rows go into bench/results.md between
+the scale markers (bench/run.py keeps them) with the ratio before/after. No
+test asserts a time; times live here.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import os
 import pathlib
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,7 +64,9 @@ print(timed(cache=True), timed(cache=True), timed())
 
 def run(engine_dir: pathlib.Path, args: list[str], cache: pathlib.Path, script: str | None = None) -> tuple[float, str]:
     """Wall time of one fresh process using the engine in `engine_dir`, and its standard output."""
-    env = {**os.environ, "PYTHONPATH": str(engine_dir), "XDG_CACHE_HOME": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env |= {"PYTHONPATH": str(engine_dir), "XDG_CACHE_HOME": str(cache),
+            "PYTHONPYCACHEPREFIX": str(cache.parent / f"bytecode-{engine_dir.parent.name}")}
     command = [sys.executable, "-c", script, *args] if script else [sys.executable, "-m", "yidi", *args]
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -70,7 +79,9 @@ def run(engine_dir: pathlib.Path, args: list[str], cache: pathlib.Path, script: 
 def measure(engine_dir: pathlib.Path, tree: pathlib.Path, work: pathlib.Path, label: str) -> dict[str, float]:
     """The figures for one engine, each in fresh processes with a fresh cache folder."""
     cache = work / f"cache-{label}"
+    shutil.rmtree(cache, ignore_errors=True)
     policies = ["--policies", str(tree)]
+    run(engine_dir, ["--help"], work / "no-cache")     # the engine's bytecode, as an installed package has it
     out: dict[str, float] = {}
     print(f"  {label}: validate from nothing …", flush=True)
     out["validate, from nothing"], _ = run(engine_dir, ["validate", *policies], cache)
@@ -94,20 +105,23 @@ def measure(engine_dir: pathlib.Path, tree: pathlib.Path, work: pathlib.Path, la
     return out
 
 
-def markdown(before: dict | None, after: dict, before_rev: str | None, counts: dict, when: str) -> str:
+def markdown(befores: dict[str, dict], after: dict, counts: dict, when: str, repeat: int) -> str:
     lines = [BEGIN, f"## (h) National scale: {counts['policies']} policies (measured {when})", "",
              f"A synthetic tree by `yidi.synth_tree` (the shipped tree, {counts['provinces']} provinces, {counts['cities']} cities; "
              f"{counts['cases']} test cases). Each figure is a fresh process with an empty cache folder at the start of the "
-             "sequence; `python bench/scale.py --before REV` measures the older revision from a git worktree in the same run. "
+             "sequence; `python bench/scale.py --before REV` measures older revisions from git worktrees in the same run"
+             + (f", the engines taking turns, best of {repeat} rounds" if repeat > 1 else "") + ". "
              f"Load average (1 min) when the run started: {counts['load']:.1f} on {os.cpu_count()} cores (other work on the machine "
-             "slows both columns alike only roughly: compare the ratios, not the seconds).", ""]
-    if before is not None:
-        lines += [f"| figure | before ({before_rev}) s | after s | before ÷ after |", "|---|---:|---:|---:|"]
-        for name, value in after.items():
-            old = before.get(name)
-            lines.append(f"| {name} | {old:.3f} | {value:.3f} | {old / value:.1f} |" if old else f"| {name} | – | {value:.3f} | – |")
-    else:
-        lines += ["| figure | s |", "|---|---:|"] + [f"| {name} | {value:.3f} |" for name, value in after.items()]
+             "slows every column, unevenly: compare the ratios, not the seconds).", ""]
+    revs = list(befores)
+    lines += ["| figure | " + " | ".join(f"{rev} s" for rev in revs) + (" | " if revs else "") + "after s"
+              + "".join(f" | {rev} ÷ after" for rev in revs) + " |",
+              "|---|" + "---:|" * (2 * len(revs) + 1)]
+    for name, value in after.items():
+        olds = [befores[rev].get(name) for rev in revs]
+        cells = [f"{old:.3f}" if old else "–" for old in olds] + [f"{value:.3f}"]
+        cells += [f"{old / value:.1f}" if old else "–" for old in olds]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines + ["", END])
 
 
@@ -121,8 +135,10 @@ def write_section(text: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", metavar="REV", help="also measure this git revision (e.g. 96861b1) in the same run")
+    parser.add_argument("--before", metavar="REV", action="append", default=[],
+                        help="also measure this git revision (e.g. 96861b1) in the same run; may be given again")
     parser.add_argument("--cities", type=int, default=375)
+    parser.add_argument("--repeat", type=int, default=1, metavar="N", help="measure every engine N times, best of N (default 1)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         work = pathlib.Path(temp)
@@ -131,19 +147,28 @@ def main() -> int:
         counts["policies"] = sum(1 for _ in tree.rglob("policy.yaml"))
         counts["cases"] = sum(len(re.findall(r"^  - name:", p.read_text(encoding="utf-8"), re.M)) for p in tree.rglob("tests/*.yaml"))
         counts["load"] = os.getloadavg()[0]
-        before = None
-        if args.before:
-            old = work / "before"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.before], check=True, capture_output=True)
-            try:
-                before = measure(old / "engine", tree, work, "before")
-            finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
-        after = measure(ROOT / "engine", tree, work, "after")
+        engines = {}
+        try:
+            for rev in args.before:
+                folder = work / f"before-{rev}"
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), rev], check=True, capture_output=True)
+                engines[rev] = folder / "engine"
+            engines["after"] = ROOT / "engine"
+            best: dict[str, dict[str, float]] = {}
+            for round_ in range(args.repeat):
+                for label, engine_dir in engines.items():
+                    found = measure(engine_dir, tree, work, label)
+                    mine = best.setdefault(label, found)
+                    for name, value in found.items():
+                        mine[name] = min(mine[name], value)
+        finally:
+            for rev in args.before:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / f"before-{rev}")], check=False)
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    text = markdown(before, after, args.before, counts, when)
+    after = best.pop("after")
+    text = markdown(best, after, counts, when, args.repeat)
     print(text)
-    print(json.dumps({"machine": platform.machine(), "before": before, "after": after}, ensure_ascii=False))
+    print(json.dumps({"machine": platform.machine(), "before": best, "after": after}, ensure_ascii=False))
     write_section(text)
     return 0
 
