@@ -111,15 +111,6 @@ def test_dates_and_money_are_plausible(corpus):
     assert share(corpus, lambda c: Decimal(str(c["costs"]["total"])) % 1 != 0) > 0.9   # amounts with cents
 
 
-def test_generation_is_fast():
-    """≥ 50,000 claims/s on an idle machine; the bound here leaves room for a busy CI box."""
-    start = time.perf_counter()
-    count = sum(1 for _ in generate(100_000, seed=3, policies=POLICIES))
-    rate = count / (time.perf_counter() - start)
-    print(f"synth: {rate:,.0f} claims/s")
-    assert rate > 25_000
-
-
 def test_cli_writes_jsonl(tmp_path, capsys):
     out = tmp_path / "claims.jsonl"
     assert main(["synth", "--n", "25", "--seed", "9", "-o", str(out), "--policies", str(POLICIES)]) == 0
@@ -129,6 +120,20 @@ def test_cli_writes_jsonl(tmp_path, capsys):
     assert main(["synth", "--n", "3", "--seed", "9", "--regions", "410100", "--policies", str(POLICIES)]) == 0
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(printed) == 3 and {c["insured"]["region"] for c in printed} == {"410100"}
+
+
+def test_cli_output_dash_is_standard_output(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["synth", "--n", "3", "--seed", "9", "-o", "-", "--policies", str(POLICIES)]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert printed == list(generate(3, seed=9, policies=POLICIES))
+    assert list(tmp_path.iterdir()) == []        # no file named "-"
+
+
+def test_cli_output_that_cannot_be_written_is_named_without_a_traceback(tmp_path, capsys):
+    assert main(["synth", "--n", "3", "-o", str(tmp_path), "--policies", str(POLICIES)]) == 1
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err and "Traceback" not in err
 
 
 def test_documented_mix_is_in_the_docs():
