@@ -21,7 +21,7 @@ def register(sub, common) -> None:
                        description="按文档说明的比例生成合成结算申请（每行一份 JSON），同一种子得到相同结果；不含任何真实个人信息")
     p.add_argument("--n", type=int, metavar="N", help="份数")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="随机种子（默认 1）")
-    p.add_argument("-o", "--output", metavar="FILE", help="输出文件（默认标准输出）")
+    p.add_argument("-o", "--output", metavar="FILE", help="输出文件（默认或写 - 为标准输出）")
     p.add_argument("--regions", metavar="CODE,CODE", help="只用这些参保地区划（默认：各地区政策所辖区划）")
     p.add_argument("--national", metavar="DIR", help="改为生成合成的全国政策树（约 400 个统筹区，用于性能测试和规模测试）写入 DIR")
     p.add_argument("--cities", type=int, default=375, metavar="N", help="与 --national 同用：合成的地市数（默认 375）")
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
     try:
         claims = generate(args.n, args.seed, regions, find_policy_root(args.policies))
-        if args.output:
+        if args.output and args.output != "-":
             with open(args.output, "w", encoding="utf-8") as out:
                 count = write_jsonl(claims, out)
             print(f"已生成 {count} 份结算申请：{args.output}" if args.lang == "zh" else f"wrote {count} claims to {args.output}", file=sys.stderr)
@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
             write_jsonl(claims, sys.stdout)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"无法写入 {args.output}：{exc.strerror or exc}" if args.lang == "zh" else f"cannot write {args.output}: {exc.strerror or exc}",
+              file=sys.stderr)
         return 1
     return 0
 
