@@ -22,7 +22,7 @@ from .errors import EvaluationError, InputError
 from .expect_schema import expectation_schema
 from .policy.loader import read_located_kept
 from .policy.model import Citation
-from .policy.tree import POLICY_FILE, display_under
+from .policy.tree import POLICY_FILE, DisplayNames
 from .schema_check import check_against_schema
 from .source import LocatedDocument, Position
 
@@ -76,14 +76,14 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic],
     With `cache_dir`, a test file read before with the same content (and engine) is taken from the cache.
     """
     root = pathlib.Path(root)
-    base = root.resolve().parent
+    names = DisplayNames(root)
     cases: list[Case] = []
     for test_file, policy_file in (discover(root) if files is None else files):
-        display = display_under(test_file, base)
+        display = names(test_file)
         doc = read_test_file(test_file, display, problems, cache_dir)
         if doc is None:
             continue
-        policy_id = engine.policies.files.get(display_under(policy_file, base))
+        policy_id = engine.policies.files.get(names(policy_file))
         if policy_id is None:
             continue
         compiled = engine.policies.policies[policy_id]

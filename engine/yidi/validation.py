@@ -66,7 +66,8 @@ def validate(engine: Engine, root: pathlib.Path, *, as_of: datetime.date, horizo
 def situation_findings(engine: Engine, cache_dir: pathlib.Path | None, jobs: int | None = None) -> tuple[list[Diagnostic], int]:
     """The situation checks of every policy, reusing kept results; and how many policies were decided afresh."""
     policies = engine.policies
-    keys = {pid: _key(compiled, policies) for pid, compiled in policies.policies.items()}
+    base = pathlib.Path(policies.root).resolve().parent
+    keys = {pid: _key(compiled, policies, base) for pid, compiled in policies.policies.items()}
     results: dict[str, PolicySituations] = {}
     if cache_dir is not None:
         for pid, key in keys.items():
@@ -82,9 +83,9 @@ def situation_findings(engine: Engine, cache_dir: pathlib.Path | None, jobs: int
     return combine(policies, results), len(missing)
 
 
-def _key(compiled: CompiledPolicy, policies: PolicySet) -> str:
-    """What a policy's situation results depend on: its chain's files, its insured region, the engine."""
-    base = pathlib.Path(policies.root).resolve().parent
+def _key(compiled: CompiledPolicy, policies: PolicySet, base: pathlib.Path) -> str:
+    """What a policy's situation results depend on: its chain's files, its insured region, the engine
+    (`base`: the tree's parent, resolved)."""
     entries = [("", _KIND), ("insured", insured_region(compiled, policies).encode())]
     entries += [(policy.file, (base / policy.file).read_bytes()) for policy in compiled.layered.chain]
     return "s-" + cache.key_for(entries)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..diagnostics import Diagnostic
 from ..source import Position
 from .loader import read_located_kept
-from .tree import PolicySet, display_path
+from .tree import DisplayNames, PolicySet
 
 SOURCES_FILE = "sources.yaml"
 
@@ -49,15 +49,16 @@ def load_matrix(policies: PolicySet, root: pathlib.Path, problems: list[Diagnost
     """Read every policy's sources.yaml into one (document, clause) → row map (with `cache_dir`, each file
     read before with the same content is taken from the cache: `loader.read_located_kept`)."""
     rows: dict[tuple[str, str], ClauseRow] = {}
+    names = DisplayNames(pathlib.Path(root))
     for compiled in policies.policies.values():
         policy = compiled.layered.policy
-        policy_dir = (pathlib.Path(root).resolve().parent / policy.file).parent
+        policy_dir = (names.base / policy.file).parent
         path = policy_dir / SOURCES_FILE
         if not path.is_file():
             problems.append(_diag("missing-sources", f"政策 {policy.id} 缺少条款清单 {SOURCES_FILE}",
                                   f"policy {policy.id} has no {SOURCES_FILE} clause list", policy.position))
             continue
-        doc = read_located_kept(path, display_path(path, pathlib.Path(root)), "sources.schema.json", problems, cache_dir)
+        doc = read_located_kept(path, names(path), "sources.schema.json", problems, cache_dir)
         if doc is None:
             continue
         own_documents = {d.id for d in policy.documents}

@@ -183,7 +183,8 @@ def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> Poli
         return _build(root, files)
     from . import cache
 
-    contents = [(display_path(path, root), path.read_bytes()) for path in files]
+    names = DisplayNames(root)
+    contents = [(names(path), path.read_bytes()) for path in files]
     key = cache.key_for(contents)
     found = cache.read(cache_dir, key)
     if isinstance(found, TreeIndex):
@@ -210,12 +211,12 @@ class _LazyPolicies(Mapping):
     """A tree's compiled policies, each read from the cache on first use (thread-safe; then kept)."""
 
     def __init__(self, directory: pathlib.Path, root: pathlib.Path, index: TreeIndex,
-                 loaded: Mapping[str, CompiledPolicy] | None = None):
+                 loaded: Mapping[str, CompiledPolicy] | None = None, files: Mapping[str, Policy] | None = None):
         import threading
 
         self._directory, self._root, self._index = directory, root, index
         self._loaded: dict[str, CompiledPolicy] = dict(loaded or {})    # those just built need no reading back
-        self._files: dict[str, Policy] = {}
+        self._files: dict[str, Policy] = dict(files or {})              # nor the files a build has just read
         self._lock = threading.Lock()
 
     def __getitem__(self, policy_id: str) -> CompiledPolicy:
@@ -351,7 +352,8 @@ class _Reuse:
         if self.tree_key is not None and all(key in self.kept for files, compiled in index.parts.values()
                                              for key in (compiled, *(k for _, k in files))):
             self.cache.write(self.directory, self.tree_key, index)
-            return PolicySet(root, _LazyPolicies(self.directory, root, index, built), by_region, revision,
+            files = {policy.file: policy for chain in chains.values() for policy in chain}
+            return PolicySet(root, _LazyPolicies(self.directory, root, index, built, files), by_region, revision,
                              {chain[-1].file: pid for pid, chain in chains.items()})
         compiled = {}
         for policy_id, chain in chains.items():
@@ -377,9 +379,12 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
     digest = hashlib.sha256()
     policies: dict[str, Policy] = {}
     unreadable = 0
+    names = DisplayNames(root)
     for path in files:
-        display = display_path(path, root)
-        digest.update(display.encode() + b"\0" + path.read_bytes() + b"\0")
+        display = names(path)
+        # the bytes the cache key was made of, when there is one: the revision and the key name the same files
+        raw = reuse.contents[display] if reuse is not None else path.read_bytes()
+        digest.update(display.encode() + b"\0" + raw + b"\0")
         policy = reuse.policy(display) if reuse is not None else None
         if policy is None:
             mine: list[Diagnostic] = []
@@ -488,15 +493,34 @@ def _compile(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnosti
 
 def display_path(path: pathlib.Path, root: pathlib.Path) -> str:
     """How files are named in messages: relative to the tree's parent (`policies/henan/policy.yaml`)."""
-    return display_under(path, root.resolve().parent)
+    return DisplayNames(root)(path)
 
 
-def display_under(path: pathlib.Path, base: pathlib.Path) -> str:
-    """`display_path` given the tree's parent already resolved (`base`): for many files, resolved once."""
-    try:
-        return str(path.resolve().relative_to(base))
-    except ValueError:
-        return str(path)
+class DisplayNames:
+    """`display_path` for many files of one tree (`names = DisplayNames(root); names(path)`).
+
+    Resolving a path looks at each of its folders (~1,700 files in a national
+    tree): here each folder is resolved once, and a file itself only when it
+    is a symbolic link — the same names, sooner.
+    """
+
+    def __init__(self, root: pathlib.Path):
+        self.base = pathlib.Path(root).resolve().parent
+        self._folders: dict[pathlib.Path, pathlib.Path] = {}
+
+    def __call__(self, path: pathlib.Path) -> str:
+        path = pathlib.Path(path)
+        if path.name in ("", ".", "..") or path.is_symlink():
+            resolved = path.resolve()
+        else:
+            folder = self._folders.get(path.parent)
+            if folder is None:
+                folder = self._folders[path.parent] = path.parent.resolve()
+            resolved = folder / path.name
+        try:
+            return str(resolved.relative_to(self.base))
+        except ValueError:
+            return str(path)
 
 
 def _check_citations(layered: LayeredPolicy, problems: list[Diagnostic]) -> None:
