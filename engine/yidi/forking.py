@@ -4,7 +4,11 @@ Why: the static checks and the officers' test cases of a 400-region tree are
 CPU-bound Python, so only processes use both cores; a forked worker inherits
 the loaded engine and cases instead of receiving them pickled. Where fork is
 not available, or there is too little work to pay for starting workers, the
-items are mapped here, in this process. Results come back in the items' order.
+items are mapped here, in this process. So they are, too, while another
+thread is running (a service embedding the engine, a Spark executor): a fork
+copies every lock as it is at that moment, held or not, and a worker needing
+one that another thread held would wait forever. Results come back in the
+items' order.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,7 +37,8 @@ def fork_map(function: Callable[[Any, Any], Any], state: Any, items: Sequence, j
     its results are pickled back, so they should be small.
     """
     workers = min(jobs or cores(), len(items))
-    if workers <= 1 or len(items) < at_least or "fork" not in multiprocessing.get_all_start_methods():
+    if (workers <= 1 or len(items) < at_least or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):
         return [function(state, item) for item in items]
     global _state
     _state = (function, state)
