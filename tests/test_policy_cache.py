@@ -226,3 +226,58 @@ def test_a_part_lost_after_loading_is_built_again_from_unchanged_files(tmp_path,
     for part in folder.glob("c-*.pickle"):
         part.unlink()
     assert lazy.evaluate(CLAIM) == engine.evaluate(CLAIM)
+
+
+# ── removing what nobody uses ─────────────────────────────────────────────
+
+DAY = 24 * 3600
+
+
+def _age(path: pathlib.Path, days: float) -> None:
+    then = path.stat().st_mtime - days * DAY
+    os.utime(path, (then, then))
+
+
+def test_entries_unused_for_a_month_are_removed_by_the_next_write(tmp_path):
+    cache.write(tmp_path, "old", "old value")
+    cache.write(tmp_path, "read-lately", "kept: it was read")
+    cache.write(tmp_path, "recent", "recent value")
+    (tmp_path / "notes.txt").write_text("not an entry", encoding="utf-8")
+    left = tmp_path / ".tmp-0123456789abcdef-x.pickle"
+    left.write_bytes(b"a write a crash cut short")
+    for name in ("old.pickle", "read-lately.pickle", ".tmp-0123456789abcdef-x.pickle", "notes.txt"):
+        _age(tmp_path / name, cache.UNUSED_DAYS + 1)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.pickle"   # a link is neither followed nor removed
+    outside.write_bytes(b"not ours")
+    (tmp_path / "link.pickle").symlink_to(outside)
+    os.utime(tmp_path / "link.pickle", (0, 0), follow_symlinks=False)
+    os.utime(outside, (0, 0))
+    _age(tmp_path / "recent.pickle", cache.UNUSED_DAYS - 1)
+    assert cache.read(tmp_path, "read-lately") == "kept: it was read"      # a read counts as a use
+    _age(tmp_path / ".removed-unused", 2)                                   # the last scan was two days ago
+    cache.write(tmp_path, "new", "new value")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".removed-unused", "link.pickle", "new.pickle", "notes.txt",
+                                                          "read-lately.pickle", "recent.pickle"]
+    assert outside.read_bytes() == b"not ours"
+    assert cache.read(tmp_path, "recent") == "recent value"
+
+
+def test_the_folder_is_scanned_at_most_once_a_day(tmp_path):
+    cache.write(tmp_path, "first", 1)            # scans (nothing to remove) and marks the scan
+    cache.write(tmp_path, "old", 2)
+    _age(tmp_path / "old.pickle", cache.UNUSED_DAYS + 1)
+    cache.write(tmp_path, "another", 3)          # the last scan was moments ago: no scan
+    assert cache.read(tmp_path, "old") == 2
+
+
+def test_a_part_a_build_finds_there_counts_as_used(tmp_path, engine):
+    Engine.load(POLICIES, cache=tmp_path)
+    parts = sorted(tmp_path.glob("c-*.pickle"))
+    (index,) = [p for p in tmp_path.glob("*.pickle") if p.name[:2] not in ("c-", "f-")]
+    for part in parts:
+        _age(part, cache.UNUSED_DAYS + 1)
+    index.unlink()                               # the next load builds: it finds the compiled parts, not reads them
+    Engine.load(POLICIES, cache=tmp_path)
+    _age(tmp_path / ".removed-unused", 2)
+    cache.write(tmp_path, "trigger", 0)
+    assert parts and all(part.exists() for part in parts)

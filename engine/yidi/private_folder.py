@@ -22,6 +22,7 @@ import pathlib
 import stat
 import sys
 import threading
+import time
 
 _POSIX = (hasattr(os, "geteuid") and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW")
           and {os.open, os.rename, os.unlink} <= os.supports_dir_fd)
@@ -39,6 +40,17 @@ def unsafe_reason(st: os.stat_result) -> tuple[str, str] | None:
         return (f"同组或其他用户可以写入它（权限 {mode}），其中的文件可能被他人替换。请执行 chmod go-w，或删除它",
                 f"group or others may write it (mode {mode}); run chmod go-w on it, or remove it")
     return None
+
+
+def _mark_used(file: int | str, folder: int | None = None) -> None:
+    """Set a file's time to now (an open descriptor, or a name in the open folder `folder`): it was used."""
+    try:
+        if folder is None:
+            os.utime(file)
+        else:
+            os.utime(file, dir_fd=folder, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        pass    # a read-only folder: the file stays as old as it was
 
 
 def warn(path: pathlib.Path | str, reason: tuple[str, str], what: tuple[str, str]) -> None:
@@ -109,19 +121,68 @@ class PrivateFolder:
                 warn(self.path / name, reason, self.what)
                 return None
             with os.fdopen(fd, "rb", closefd=False) as handle:
-                return handle.read()
+                data = handle.read()
+            _mark_used(fd)
+            return data
         except OSError:
             return None
         finally:
             os.close(fd)
 
     def holds(self, name: str) -> bool:
-        """Whether file `name` is there as `read` would accept it (a plain file, trusted), without reading it."""
+        """Whether file `name` is there as `read` would accept it (a plain file, trusted), without reading it.
+        One that is counts as used (`remove_unused`): whoever asked means to read it."""
         try:
             st = os.stat(name, dir_fd=self._fd, follow_symlinks=False)
         except OSError:
             return False
-        return stat.S_ISREG(st.st_mode) and unsafe_reason(st) is None
+        if stat.S_ISREG(st.st_mode) and unsafe_reason(st) is None:
+            _mark_used(name, self._fd)
+            return True
+        return False
+
+    def remove_unused(self, suffix: str, unused_for: float, every: float, marker: str = ".removed-unused") -> int:
+        """Remove the plain files named `*suffix` (and temporary files a crash left) that nobody has read or
+        written for `unused_for` seconds; scan at most once per `every` seconds (file `marker` tells when the
+        last scan began). How many were removed. A failure only leaves files in place.
+
+        Why: entries are keyed by content, so every edit, engine version and
+        interpreter writes new ones and the old ones would stay for ever. A file
+        counts as used when read (`read` and `holds` set its time).
+        """
+        now = time.time()
+        try:
+            last = os.stat(marker, dir_fd=self._fd, follow_symlinks=False)
+            if stat.S_ISREG(last.st_mode) and now - last.st_mtime < every:
+                return 0
+        except OSError:
+            pass
+        try:   # mark the scan first: another process finding the marker fresh does not scan as well
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600, dir_fd=self._fd)
+        except OSError:
+            return 0
+        try:
+            os.utime(fd)
+        except OSError:
+            return 0
+        finally:
+            os.close(fd)
+        removed = 0
+        try:
+            with os.scandir(self._fd) as entries:
+                for entry in entries:
+                    if not (entry.name.endswith(suffix) or entry.name.startswith(".tmp-")):
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                        if stat.S_ISREG(st.st_mode) and now - st.st_mtime > unused_for:
+                            os.unlink(entry.name, dir_fd=self._fd)
+                            removed += 1
+                    except OSError:
+                        continue
+        except OSError:
+            pass
+        return removed
 
     def write(self, name: str, data: bytes) -> None:
         """Replace file `name` with `data` atomically, owner-only; a failure only means no cache."""

@@ -13,6 +13,10 @@ pickle. Anything unexpected — missing, truncated, damaged, written by another
 interpreter, unreadable — is a miss and the set is built again; it never
 reaches `pickle`, let alone the marshalled code inside it.
 
+Entries are keyed by content, so every edit, engine version and interpreter
+adds new ones: an entry nobody has read or written for `UNUSED_DAYS` days is
+removed, in a scan made at most once a day when something is written.
+
 The pickle holds the generated code the engine runs (and pickle itself can
 run code when loaded), so whoever can write the cache can run code as the
 user: entries are read and written only in a folder and as files that
@@ -39,6 +43,11 @@ from ..resources import user_cache_dir
 _PACKAGE = pathlib.Path(__file__).resolve().parent.parent
 _FORMAT = b"yidi compiled policies 2\n"
 WHAT = ("编译缓存", "compiled-policy cache")
+
+
+UNUSED_DAYS = 30
+"""An entry nobody has read or written for this many days is removed (at most one scan a day, on a write)."""
+_DAY = 24 * 3600
 
 
 def default_dir() -> pathlib.Path:
@@ -157,3 +166,4 @@ def write(directory: pathlib.Path, key: str, value, shared: Mapping[Any, Hashabl
         body = buffer.getvalue()
     with folder:
         folder.write(_entry_name(key), _header() + hashlib.sha256(body).digest() + body)
+        folder.remove_unused(".pickle", UNUSED_DAYS * _DAY, _DAY)
