@@ -484,10 +484,10 @@ class CompactNodes(Mapping):
         made = self._made.get(path)
         if made is None:
             key, line, column, style, start, end, raw = self._rows[path]
-            if self._src is None:
-                self._src = _Text(self._file, self._text)
             made = NodeInfo(Position(self._file, *key) if key is not None else None, Position(self._file, line, column), style)
-            if raw is not None:
+            if raw is not None:     # a scalar: it can locate a character within itself (its line table, made once)
+                if self._src is None:
+                    self._src = _Text(self._file, self._text)
                 made._src, made._raw, made._start, made._end = self._src, raw, start, end
             self._made[path] = made
         return made

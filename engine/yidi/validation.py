@@ -67,7 +67,8 @@ def situation_findings(engine: Engine, cache_dir: pathlib.Path | None, jobs: int
     """The situation checks of every policy, reusing kept results; and how many policies were decided afresh."""
     policies = engine.policies
     base = pathlib.Path(policies.root).resolve().parent
-    keys = {pid: _key(compiled, policies, base) for pid, compiled in policies.policies.items()}
+    files: dict[str, bytes] = {}    # each file read once: the national policy is in every chain
+    keys = {pid: _key(compiled, policies, base, files) for pid, compiled in policies.policies.items()}
     results: dict[str, PolicySituations] = {}
     if cache_dir is not None:
         for pid, key in keys.items():
@@ -83,11 +84,14 @@ def situation_findings(engine: Engine, cache_dir: pathlib.Path | None, jobs: int
     return combine(policies, results), len(missing)
 
 
-def _key(compiled: CompiledPolicy, policies: PolicySet, base: pathlib.Path) -> str:
+def _key(compiled: CompiledPolicy, policies: PolicySet, base: pathlib.Path, files: dict[str, bytes]) -> str:
     """What a policy's situation results depend on: its chain's files, its insured region, the engine
-    (`base`: the tree's parent, resolved)."""
+    (`base`: the tree's parent, resolved; `files`: the files read so far, by name)."""
     entries = [("", _KIND), ("insured", insured_region(compiled, policies).encode())]
-    entries += [(policy.file, (base / policy.file).read_bytes()) for policy in compiled.layered.chain]
+    for policy in compiled.layered.chain:
+        if policy.file not in files:
+            files[policy.file] = (base / policy.file).read_bytes()
+        entries.append((policy.file, files[policy.file]))
     return "s-" + cache.key_for(entries)
 
 

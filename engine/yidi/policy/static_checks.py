@@ -394,19 +394,26 @@ def _own(flat: dict, spots: tuple, insured: str, mine: str, replace=msgspec.stru
     return d
 
 
-def flat_situations(insured: str) -> Iterator[tuple[str, str, dict]]:
+def _own_situation(template: tuple, insured: str, intra: str, mine: str, swaps: tuple) -> tuple[str, dict | bytes]:
+    """A template as `insured`'s situation: its description and flat document — or its JSON text, where the
+    fast decoder does not vouch for the template (then the text is decoded as any document is)."""
+    desc, _, text, flat, spots, _ = template
+    desc = desc.replace(intra, mine)
+    if type(flat) is _DecodedLater:
+        flat = flat.get()
+    if flat is None:
+        for old, new in swaps:
+            text = text.replace(old, new)
+        return desc, text
+    return desc, _own(flat, spots, insured, mine)
+
+
+def flat_situations(insured: str) -> Iterator[tuple[str, str, dict | bytes]]:
     """(description, kind, flat document) of `situations(insured)`: what `decode_fast` makes of each text."""
     local, intra, mine, swaps = _swaps(insured)
-    for desc, kind, text, flat, spots, _ in _flat_templates(local):
-        desc = desc.replace(intra, mine)
-        if type(flat) is _DecodedLater:
-            flat = flat.get()
-        if flat is None:  # the fast decoder does not vouch for it: decode this policy's own text
-            for old, new in swaps:
-                text = text.replace(old, new)
-            yield desc, kind, text
-            continue
-        yield desc, kind, _own(flat, spots, insured, mine)
+    for template in _flat_templates(local):
+        desc, document = _own_situation(template, insured, intra, mine, swaps)
+        yield desc, template[1], document
 
 
 def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_repeats: bool = True) -> PolicySituations:
@@ -425,27 +432,22 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
     memos: dict[str, SeenReads] = collections.defaultdict(SeenReads)    # by kind: claims and requests read apart
     insured = insured_region(compiled, policies)
     local, intra, mine, swaps = _swaps(insured)
-    for description, kind, text, flat, spots, keys in _flat_templates(local):
+    for template in _flat_templates(local):
+        kind, keys = template[1], template[5]
         # The template's value keys stand for this policy's values: its region codes are put in one for one,
         # so equal template keys mean equal values here (the converse may fail: a few skips lost).
-        if skip_repeats and flat is not None and memos[kind].seen(keys):
+        if skip_repeats and keys is not None and memos[kind].seen(keys):
             continue    # holds what an earlier situation's decision read: nothing new to find
+        description, document = _own_situation(template, insured, intra, mine, swaps)
         try:
-            if flat is not None:
-                if type(flat) is _DecodedLater:
-                    flat = flat.get()
-                memo = memos[kind]
-                description = description.replace(intra, mine)
-                document = TrackedDocument(_own(flat, spots, insured, mine) if spots else flat)
+            if keys is not None:
+                tracked = TrackedDocument(document)
                 try:
-                    answer, touched = evaluator.rules_met_flat(document)
+                    answer, touched = evaluator.rules_met_flat(tracked)
                 finally:
-                    memo.add(document, keys)
-            else:   # the fast decoder does not vouch for it: decode this policy's own text
-                description = description.replace(intra, mine)
-                for old, new in swaps:
-                    text = text.replace(old, new)
-                answer, touched = evaluator.rules_met_json(text)
+                    memos[kind].add(tracked, keys)
+            else:
+                answer, touched = evaluator.rules_met_json(document)
         except RuleConflict as exc:
             key = ("conflict", exc.rules)
             if key not in reported:

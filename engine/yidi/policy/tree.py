@@ -298,9 +298,13 @@ class _Reuse:
 
         self.cache, self.directory, self.contents, self.tree_key = cache, directory, contents, tree_key
         self.kept: set[str] = set()   # the keys of the parts that are in the cache (read, seen or written in this build)
+        self._keys: dict[tuple, str] = {}   # each worked out once: the national file is in every chain
 
     def key(self, prefix: str, files: list[str]) -> str:
-        return prefix + self.cache.key_for([(name, self.contents[name]) for name in files])
+        found = self._keys.get((prefix, *files))
+        if found is None:
+            found = self._keys[(prefix, *files)] = prefix + self.cache.key_for([(name, self.contents[name]) for name in files])
+        return found
 
     def policy(self, display: str) -> Policy | None:
         key = self.key("f-", [display])
@@ -464,8 +468,10 @@ def _rebuilt(chain: tuple[Policy, ...]) -> CompiledPolicy:
     """A policy whose compiled part was in the cache when the build began and could not be read at its end."""
     problems: list[Diagnostic] = []
     built = _compile(chain[-1], chain, problems)
-    if built is None or problems:   # it compiled without a problem before, from the same files
-        raise DiagnosticError(sort_diagnostics(_dedupe(problems)) or [_part_missing(chain[-1].file).diagnostics[0]])
+    if problems:    # it compiled without a problem before, from the same files
+        raise DiagnosticError(sort_diagnostics(_dedupe(problems)))
+    if built is None:
+        raise _part_missing(chain[-1].file)
     return built
 
 
