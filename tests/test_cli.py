@@ -140,3 +140,48 @@ def test_every_subcommand_has_help():
     for command in ("validate", "eval", "test"):
         result = yidi(command, "--help")
         assert result.returncode == 0 and "--policies" in result.stdout
+
+
+# ── validate and test end their process at once (cli.run) ─────────────────────
+
+
+def test_a_short_lived_command_ends_with_its_exit_code_and_all_its_output(policy_copy, capsys):
+    """`yidi validate` and `yidi test` end without freeing what they built (os._exit): the exit code and every
+    line printed must still be those of the same command run in this process."""
+    from yidi.cli import main
+
+    from .conftest import plant_rule_conflict
+
+    plant_rule_conflict(policy_copy)
+    program = [shutil.which("yidi")] if shutil.which("yidi") else [sys.executable, "-m", "yidi.cli"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"PYTHONPATH": str(ROOT / "engine")}
+    for command in (["validate", "--no-cache", "--policies", str(policy_copy)], ["test", "--policies", str(POLICIES)]):
+        code = main(command)
+        printed = capsys.readouterr()
+        # output to a pipe is buffered (unless PYTHONUNBUFFERED): what is still in the buffer must not be lost
+        result = subprocess.run([*program, *command], capture_output=True, text=True, env=env, timeout=120)
+        assert (result.returncode, result.stdout, result.stderr) == (code, printed.out, printed.err)
+    assert code == 0 and "passed" in printed.out
+    assert main(["validate", "--no-cache", "--policies", str(policy_copy)]) == 1
+
+
+def test_a_reader_that_goes_away_ends_a_short_lived_command_without_a_traceback():
+    command = [shutil.which("yidi")] if shutil.which("yidi") else [sys.executable, "-m", "yidi.cli"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"PYTHONPATH": str(ROOT / "engine")}
+    process = subprocess.Popen([*command, "test", "--verbose", "--policies", str(POLICIES)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)
+    process.stdout.read(1)
+    process.stdout.close()      # as `yidi test … | head -c 1` does
+    _, err = process.communicate(timeout=120)
+    assert b"Traceback" not in err and b"Exception ignored" not in err, err.decode()[-2000:]
+
+
+def test_running_a_command_in_this_process_leaves_the_collector_as_it_was():
+    """`main` (what tests and embedding code call) raises the collector's thresholds only while the command runs."""
+    import gc
+
+    from yidi.cli import main
+
+    before, enabled = gc.get_threshold(), gc.isenabled()
+    assert main(["validate", "--policies", str(POLICIES)]) == 0
+    assert (gc.get_threshold(), gc.isenabled()) == (before, enabled)

@@ -36,3 +36,23 @@ def test_names_are_those_of_resolving_every_path(tmp_path):
         for path in paths:
             assert names(path) == _resolving_whole(path, root), path
             assert names(path) == names(path)       # the folders it keeps give the same name again
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links here")
+def test_relative_roots_dot_dot_and_relative_links_name_the_same(tmp_path, monkeypatch):
+    """Each folder is its resolved parent and its name, unless it is a link or `..`: relative paths, `..` on the
+    way and links with relative targets deep in the tree must still name files as resolving them whole."""
+    real = tmp_path / "work" / "policies"
+    (real / "p41" / "c4101" / "tests").mkdir(parents=True)
+    (real / "p41" / "c4101" / "policy.yaml").write_text("x", encoding="utf-8")
+    (real / "p41" / "c4101" / "tests" / "a.yaml").write_text("x", encoding="utf-8")
+    (real / "p41" / "c4102").symlink_to(pathlib.Path("c4101"), target_is_directory=True)        # relative target
+    (real / "p41" / "c4101" / "shared").symlink_to(pathlib.Path("..") / ".." / "p41", target_is_directory=True)
+    monkeypatch.chdir(tmp_path / "work")
+    for root in (pathlib.Path("policies"), pathlib.Path("policies/../policies"), pathlib.Path("./policies/p41/..")):
+        names = DisplayNames(root)
+        paths = [root / "p41" / "c4101" / "policy.yaml", root / "p41" / "c4102" / "tests" / "a.yaml",
+                 root / "p41" / "c4101" / "shared" / "c4101" / "tests" / "a.yaml",
+                 root / "p41" / ".." / "p41" / "c4101" / "policy.yaml", root / "p41" / "c4102" / ".." / "c4101" / "policy.yaml"]
+        for path in paths:
+            assert names(path) == _resolving_whole(path, root), path

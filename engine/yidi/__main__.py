@@ -1,7 +1,5 @@
 """`python -m yidi …` is the same as the `yidi` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -31,7 +31,7 @@ from .policy import cache
 from .policy.static_checks import PolicySituations, check_dates, check_policy, combine, insured_region, prepare_templates
 from .policy.tree import CompiledPolicy, PolicySet
 
-_KIND = b"situations 1"
+_KIND = b"situations 2"
 _INLINE_AT_MOST = 3      # so few policies to decide are quicker decided here than in forked workers
 
 

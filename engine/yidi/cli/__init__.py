@@ -18,7 +18,9 @@ COMMANDS.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -38,11 +40,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The cyclic collector's thresholds while a command runs. A command builds hundreds of thousands of objects
+# that live until it ends (a national tree's policies, test files, kept results) and frees few cycles; with
+# the default thresholds the collector walks them all again and again as they grow — a third of `yidi
+# validate` after one edit on a 400-policy tree. Larger ones, as mypy sets for the same reason; a command
+# marked `short_lived` (see `run`) turns the collector off altogether.
+COLLECTOR_THRESHOLDS = (100_000, 50, 100)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command (`argv`: its arguments, else the process's); its exit code."""
+    return _run_command(build_parser().parse_args(argv))
+
+
+def run() -> None:
+    """The `yidi` program (and `python -m yidi`): `main`, then the process ends.
+
+    A command marked `short_lived` (validate, test: it reads a tree, prints to
+    the standard streams and ends) runs without the cyclic collector — what it
+    builds lives until it ends, and walking it costs a quarter of `yidi
+    validate` after one edit on a 400-policy tree — and the process ends
+    without freeing it object by object (another ~0.15 s): the operating system
+    takes the memory back at once, as mypy's command line does.
+    """
+    args = build_parser().parse_args()
+    short_lived = getattr(args, "short_lived", False)
+    if short_lived:
+        gc.disable()
+    code = _run_command(args)
+    if short_lived:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            pass    # the reader went away (`yidi validate | head`), as `main` treats it
+        os._exit(code)
+    sys.exit(code)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    before = gc.get_threshold()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     try:
         return args.func(args)
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    finally:
+        gc.set_threshold(*before)

@@ -1,7 +1,5 @@
 """`python -m yidi.cli …` is the same as the `yidi` command."""
 
-import sys
+from . import run
 
-from . import main
-
-sys.exit(main())
+run()

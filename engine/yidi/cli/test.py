@@ -17,7 +17,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("test", parents=[common], help="运行政策的 YAML 测试用例", description="运行 policies/<地区>/tests/*.yaml 中的用例；有失败时以 1 退出")
     p.add_argument("paths", nargs="*", metavar="PATH", help="只运行这些目录或文件中的用例")
     p.add_argument("-v", "--verbose", action="store_true", help="逐条列出用例")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, short_lived=True)   # reads, prints, ends: see cli.run
 
 
 def run(args: argparse.Namespace) -> int:

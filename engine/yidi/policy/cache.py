@@ -17,6 +17,12 @@ Entries are keyed by content, so every edit, engine version and interpreter
 adds new ones: an entry nobody has read or written for `UNUSED_DAYS` days is
 removed, in a scan made at most once a day when something is written.
 
+An entry may hold a second value read only when asked for
+(`write_with_rest` / `read_with_rest`): a compiled policy's rules and
+parameters are read with the entry, its generated code (nine tenths of the
+bytes) only when the policy first decides something — validating a national
+tree reads every policy's rules but runs none of its code.
+
 The pickle holds the generated code the engine runs (and pickle itself can
 run code when loaded), so whoever can write the cache can run code as the
 user: entries are read and written only in a folder and as files that
@@ -33,7 +39,9 @@ import io
 import marshal
 import pathlib
 import pickle
+import struct
 import sys
+import threading
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -41,7 +49,7 @@ from ..private_folder import PrivateFolder
 from ..resources import user_cache_dir
 
 _PACKAGE = pathlib.Path(__file__).resolve().parent.parent
-_FORMAT = b"yidi compiled policies 2\n"
+_FORMAT = b"yidi compiled policies 3\n"
 WHAT = ("编译缓存", "compiled-policy cache")
 
 
@@ -124,6 +132,19 @@ def read(directory: pathlib.Path, key: str, shared: Mapping[Hashable, Any] | Non
     objects it refers to instead of holding them (a city's entry does not hold
     its province and the national policy again).
     """
+    body = _body(directory, key)
+    if body is None:
+        return None
+    try:
+        if shared is None:
+            return pickle.loads(body)  # noqa: S301 — the user's own file, checked by `_body` (see module docstring)
+        return _unpickler(io.BytesIO(body), shared).load()  # noqa: S301 — as above
+    except Exception:  # written by an engine this one cannot read, or refers to what the reader lacks: build again
+        return None
+
+
+def _body(directory: pathlib.Path, key: str) -> bytes | None:
+    """An entry's pickled part, if the entry is there, intact and of this interpreter."""
     folder = PrivateFolder.open(directory, WHAT, create=False)
     if folder is None:
         return None
@@ -135,12 +156,56 @@ def read(directory: pathlib.Path, key: str, shared: Mapping[Hashable, Any] | Non
     body = data[len(header) + 32:]
     if not data.startswith(header) or hashlib.sha256(body).digest() != data[len(header):len(header) + 32]:
         return None  # truncated, damaged, or another format or interpreter: build again
-    try:
-        if shared is None:
-            return pickle.loads(body)  # noqa: S301 — the user's own file, checked above (see module docstring)
-        return _unpickler(io.BytesIO(body), shared).load()  # noqa: S301 — as above
-    except Exception:  # written by an engine this one cannot read, or refers to what the reader lacks: build again
+    return body
+
+
+_FIRST_LENGTH = struct.Struct("<Q")   # a two-part entry's body: the first part's length, the first part, the rest
+
+
+class Rest:
+    """The second value of an entry written by `write_with_rest`, unpickled when first asked for (thread-safe).
+
+    It may refer to any object of the first value, as one pickle would: those
+    references are resolved to the very objects the first value was read as.
+    """
+
+    def __init__(self, body: memoryview, objects: dict):
+        self._body, self._objects = body, objects
+        self._value: Any = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def load(self):
+        """The value; LookupError if it cannot be read (then the caller builds it again)."""
+        with self._lock:
+            if self._body is not None:
+                try:
+                    self._value = _unpickler(io.BytesIO(self._body), self._objects).load()  # noqa: S301 — checked with the entry
+                except Exception:  # as in `read`: a miss
+                    self._failed = True
+                self._body = self._objects = None   # what it needed is not kept once it is read
+            if self._failed:
+                raise LookupError("the rest of a cache entry could not be read")
+            return self._value
+
+
+def read_with_rest(directory: pathlib.Path, key: str, shared: Mapping[Hashable, Any]) -> tuple[Any, Rest] | None:
+    """An entry written by `write_with_rest`: its first value, and the rest to read when needed; None as `read`."""
+    body = _body(directory, key)
+    if body is None or len(body) < _FIRST_LENGTH.size:
         return None
+    (length,) = _FIRST_LENGTH.unpack_from(body)
+    view = memoryview(body)
+    first = view[_FIRST_LENGTH.size:_FIRST_LENGTH.size + length]
+    refs = shared if type(shared) is dict else dict(shared)
+    try:
+        unpickler = _unpickler(io.BytesIO(first), refs)
+        value = unpickler.load()  # noqa: S301 — as in `read`
+    except Exception:
+        return None
+    objects = dict(refs)
+    objects.update(unpickler.memo.copy())   # memo index → object: how the rest refers to the first value's objects
+    return value, Rest(view[_FIRST_LENGTH.size + length:], objects)
 
 
 def holds(directory: pathlib.Path, key: str) -> bool:
@@ -164,6 +229,31 @@ def write(directory: pathlib.Path, key: str, value, shared: Mapping[Any, Hashabl
         buffer = io.BytesIO()
         _Pickler(buffer, dict(shared)).dump(value)
         body = buffer.getvalue()
+    with folder:
+        folder.write(_entry_name(key), _header() + hashlib.sha256(body).digest() + body)
+        folder.remove_unused(".pickle", UNUSED_DAYS * _DAY, _DAY)
+
+
+def write_with_rest(directory: pathlib.Path, key: str, first, rest, shared: Mapping[Any, Hashable]) -> None:
+    """Keep `first` and `rest` in one entry under `key`, `rest` to be unpickled only when asked for
+    (`read_with_rest`); `shared` as in `write`.
+
+    The rest refers to objects of the first value by their index in its pickle's
+    memo, which is the index its unpickler gives them: one object stays one
+    object, as it would in a single pickle.
+    """
+    folder = PrivateFolder.open(directory, WHAT, create=True)
+    if folder is None:
+        return
+    refs = dict(shared)
+    buffer = io.BytesIO()
+    pickler = _Pickler(buffer, refs)
+    pickler.dump(first)
+    head = buffer.getvalue()
+    memo = pickler.memo.copy()    # id → (index, object): holding the objects keeps their ids unique meanwhile
+    buffer = io.BytesIO()
+    _Pickler(buffer, refs | {id_: index for id_, (index, _) in memo.items()}).dump(rest)
+    body = _FIRST_LENGTH.pack(len(head)) + head + buffer.getvalue()
     with folder:
         folder.write(_entry_name(key), _header() + hashlib.sha256(body).digest() + body)
         folder.remove_unused(".pickle", UNUSED_DAYS * _DAY, _DAY)

@@ -28,7 +28,7 @@ import json
 import pathlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -285,6 +285,17 @@ class PolicySituations:
     policy_id: str
     findings: tuple[Diagnostic, ...]
     fired: Mapping[str, str]
+    defined: tuple[RuleHeld, ...] = ()      # the rules its programs hold, in their order
+
+
+class RuleHeld(NamedTuple):
+    """What `combine` says of a rule a policy's programs hold: kept with the results, so that combining kept
+    results reads no policy's programs."""
+
+    id: str
+    position: Any
+    label: str            # its source, "豫医保办〔2025〕2号 二（一）"
+    guard: str | None
 
 
 # The situation documents of an insured region are those of a canonical one with its region codes replaced:
@@ -477,7 +488,9 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
                     fired[rule_id] = description
             if "floor_conflict" in answer["flags"]:
                 found += _floor_findings(compiled, kind, answer, description, defined, reported)
-    return PolicySituations(compiled.id, tuple(found), fired)
+    held = tuple(RuleHeld(rule.id, rule.position, rule.source.label(), rule.guard)
+                 for program in compiled.programs.values() for rule in program.rules)
+    return PolicySituations(compiled.id, tuple(found), fired, held)
 
 
 def combine(policies: PolicySet, results: Mapping[str, PolicySituations]) -> list[Diagnostic]:
@@ -486,12 +499,11 @@ def combine(policies: PolicySet, results: Mapping[str, PolicySituations]) -> lis
     grouped: dict[tuple, list[str]] = {}
     shown: dict[tuple, Diagnostic] = {}
     fired: dict[str, str] = {}
-    defined: dict[str, Any] = {}
+    defined: dict[str, RuleHeld] = {}
     for compiled in policies.policies.values():
-        for program in compiled.programs.values():
-            for rule in program.rules:
-                defined.setdefault(rule.id, rule)
         result = results[compiled.id]
+        for rule in result.defined:
+            defined.setdefault(rule.id, rule)
         for d in result.findings:
             key = (d.code, d.severity, d.file, d.line, d.column, d.message_zh.removeprefix(f"政策 {compiled.id}："),
                    d.message_en.removeprefix(f"policy {compiled.id}: "))
@@ -503,9 +515,9 @@ def combine(policies: PolicySet, results: Mapping[str, PolicySituations]) -> lis
     for rule_id, rule in defined.items():
         if rule_id not in fired and not rule.guard:
             found.append(_at(rule.position, "warning", "never-fires",
-                             f"规则 {rule_id}（{rule.source.label()}）在枚举的所有情形中都没有生效：条件可能自相矛盾，或总被其他规则排除"
+                             f"规则 {rule_id}（{rule.label}）在枚举的所有情形中都没有生效：条件可能自相矛盾，或总被其他规则排除"
                              f"（若是有意保留的防护规则，请在规则下写 guard: 说明原因）",
-                             f"rule {rule_id} ({rule.source.label()}) takes effect in none of the enumerated situations "
+                             f"rule {rule_id} ({rule.label}) takes effect in none of the enumerated situations "
                              f"(if it is a guard kept on purpose, say why under guard:)"))
         elif rule_id in fired and rule.guard:
             found.append(_at(rule.position, "warning", "guard-fires",

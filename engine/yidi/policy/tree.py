@@ -14,7 +14,7 @@ import dataclasses
 import datetime
 import hashlib
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,7 +129,7 @@ class CompiledPolicy:
     programs: Mapping[str, Program]           # per kind: the program with every rule in force (the newest)
     versions: ParameterVersions
     benefits: BenefitLookup
-    by_version: Mapping[str, tuple[Program, ...]] = None  # per kind, the program for each parameter version
+    by_version: Mapping[str, tuple[Program, ...]]   # per kind, the program for each parameter version
 
     def program(self, kind: str, version: int) -> Program:
         """The program deciding `kind` documents settled in parameter version `version`.
@@ -142,6 +142,37 @@ class CompiledPolicy:
     @property
     def id(self) -> str:
         return self.layered.policy.id
+
+    @classmethod
+    def programs_later(cls, layered: LayeredPolicy, versions: ParameterVersions, benefits: BenefitLookup,
+                       programs: Callable[[], tuple[Mapping[str, Program], Mapping[str, tuple[Program, ...]]]]) -> CompiledPolicy:
+        """A compiled policy whose `programs` and `by_version` are made by `programs()` when first used.
+
+        Read from the cache, a policy's rules cost a tenth of its generated code:
+        validating a national tree needs every policy's rules and runs none of
+        their code. Thread-safe when `programs` is (it may be called more than once).
+        """
+        self = cls.__new__(cls)
+        for name, value in (("layered", layered), ("versions", versions), ("benefits", benefits), ("_programs_later", programs)):
+            object.__setattr__(self, name, value)
+        return self
+
+    def __getattr__(self, name: str):   # only for what is not set: the programs of `programs_later`, on first use
+        if name not in ("programs", "by_version"):
+            raise AttributeError(name)
+        later = self.__dict__.get("_programs_later")
+        if later is not None:
+            programs, by_version = later()
+            object.__setattr__(self, "by_version", by_version)
+            object.__setattr__(self, "programs", programs)
+            self.__dict__.pop("_programs_later", None)  # after both are set: a thread here meanwhile finds them
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getstate__(self):   # a copy (another process, a pickle) holds the programs themselves
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)
@@ -244,10 +275,8 @@ class _LazyPolicies(Mapping):
                     return self._rebuild(policy_id)
                 self._files[file] = policy
             chain.append(policy)
-        found = cache.read(self._directory, compiled_key, _parts(tuple(chain)))
-        if not isinstance(found, CompiledPolicy) or found.id != policy_id:
-            return self._rebuild(policy_id)
-        return found
+        found = _read_compiled(self._directory, compiled_key, tuple(chain))
+        return found if found is not None else self._rebuild(policy_id)
 
     def _rebuild(self, policy_id: str) -> CompiledPolicy:
         files, _ = self._index.parts[policy_id]
@@ -329,17 +358,17 @@ class _Reuse:
 
     def compiled(self, chain: tuple[Policy, ...]) -> CompiledPolicy | None:
         key = self.key("c-", [p.file for p in chain])
-        found = self.cache.read(self.directory, key, _parts(chain))
-        if isinstance(found, CompiledPolicy) and found.id == chain[-1].id:
+        found = _read_compiled(self.directory, key, chain)
+        if found is not None:
             self.kept.add(key)
-            return found
-        return None
+        return found
 
     def keep_compiled(self, chain: tuple[Policy, ...], compiled: CompiledPolicy) -> None:
         """Kept without the policies of its chain: those are read (or taken from the cache) file by file."""
         key = self.key("c-", [p.file for p in chain])
         shared = {id(obj): token for token, obj in _parts(chain).items()}
-        self.cache.write(self.directory, key, compiled, shared)
+        self.cache.write_with_rest(self.directory, key, (compiled.layered, compiled.versions, compiled.benefits),
+                                   (compiled.programs, compiled.by_version), shared)
         self.kept.add(key)
 
     def index(self, chains: Mapping[str, tuple[Policy, ...]], by_region: Mapping[str, str], revision: str) -> TreeIndex:
@@ -363,6 +392,32 @@ class _Reuse:
         for policy_id, chain in chains.items():
             compiled[policy_id] = built.get(policy_id) or self.compiled(chain) or _rebuilt(chain)
         return PolicySet(root, compiled, by_region, revision)
+
+
+def _read_compiled(directory: pathlib.Path, key: str, chain: tuple[Policy, ...]) -> CompiledPolicy | None:
+    """The compiled policy of `chain` kept under `key` (see `_Reuse.keep_compiled`), its programs read when first
+    used; None if the entry is missing or not one of this chain."""
+    from . import cache
+
+    found = cache.read_with_rest(directory, key, _parts(chain))
+    if found is None:
+        return None
+    head, rest = found
+    if not (isinstance(head, tuple) and len(head) == 3 and isinstance(head[0], LayeredPolicy)
+            and head[0].policy is chain[-1] and isinstance(head[1], ParameterVersions) and isinstance(head[2], BenefitLookup)):
+        return None
+
+    def programs():
+        try:
+            found = rest.load()
+        except LookupError:
+            found = None
+        if isinstance(found, tuple) and len(found) == 2 and all(isinstance(part, dict) for part in found):
+            return found
+        rebuilt = _rebuilt(chain)   # read intact, yet not what was kept: compiled again from the same policies
+        return rebuilt.programs, rebuilt.by_version
+
+    return CompiledPolicy.programs_later(*head, programs)
 
 
 def _parts(chain: tuple[Policy, ...]) -> dict[tuple, Any]:
@@ -506,8 +561,10 @@ class DisplayNames:
     """`display_path` for many files of one tree (`names = DisplayNames(root); names(path)`).
 
     Resolving a path looks at each of its folders (~1,700 files in a national
-    tree): here each folder is resolved once, and a file itself only when it
-    is a symbolic link — the same names, sooner.
+    tree, named by several steps of `yidi validate`): here a folder that is
+    not a symbolic link is its resolved parent joined with its name, so each
+    folder costs one look (`lstat`) once, and a file is resolved whole only
+    when it is a link itself — the same names, sooner.
     """
 
     def __init__(self, root: pathlib.Path):
@@ -519,14 +576,22 @@ class DisplayNames:
         if path.name in ("", ".", "..") or path.is_symlink():
             resolved = path.resolve()
         else:
-            folder = self._folders.get(path.parent)
-            if folder is None:
-                folder = self._folders[path.parent] = path.parent.resolve()
-            resolved = folder / path.name
+            resolved = self._folder(path.parent) / path.name
         try:
             return str(resolved.relative_to(self.base))
         except ValueError:
             return str(path)
+
+    def _folder(self, folder: pathlib.Path) -> pathlib.Path:
+        found = self._folders.get(folder)
+        if found is None:
+            parent = folder.parent
+            if parent == folder or folder.name in ("", ".", "..") or folder.is_symlink():
+                found = folder.resolve()
+            else:
+                found = self._folder(parent) / folder.name
+            self._folders[folder] = found
+        return found
 
 
 def _check_citations(layered: LayeredPolicy, problems: list[Diagnostic]) -> None:
