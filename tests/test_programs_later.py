@@ -175,3 +175,104 @@ def test_validating_reads_the_code_only_of_the_policies_it_decides(tmp_path, mon
     edited = validate(Engine.load(tree, cache=True), tree, as_of=as_of)
     assert edited.decided == 1 and not reads
     assert [d.message_en for d in edited.problems] == [d.message_en for d in first.problems]
+
+
+# ── a load without the cache writes each policy's code when it first decides ──────────────────────────
+
+
+def _generations(monkeypatch) -> list[str]:
+    from yidi.policy import tree
+
+    made: list[str] = []
+    original = tree.generate_program
+
+    def counting(checked, problems):
+        made.append(checked.layered.policy.id)
+        return original(checked, problems)
+
+    monkeypatch.setattr(tree, "generate_program", counting)
+    return made
+
+
+def test_a_load_without_the_cache_checks_every_policy_and_generates_only_what_decides(engine, monkeypatch):
+    made = _generations(monkeypatch)
+    lazy = Engine.load(POLICIES)
+    assert made == [] and all("_programs_later" in vars(c) for c in lazy.policies.policies.values())
+    assert lazy.evaluate(CLAIM) == engine.evaluate(CLAIM)
+    decided = lazy.evaluate(CLAIM)["policy"]["id"]
+    assert set(made) == {decided}                    # only the deciding policy's code was written
+    now = Engine.load(POLICIES, generate_now=True)
+    assert all("_programs_later" not in vars(c) for c in now.policies.policies.values())
+    for pid, compiled in now.policies.policies.items():
+        later = lazy.policies.policies[pid]
+        assert {k: p.source for k, p in later.programs.items()} == {k: p.source for k, p in compiled.programs.items()}
+        assert {k: [p.constants for p in ps] for k, ps in later.by_version.items()} == \
+               {k: [p.constants for p in ps] for k, ps in compiled.by_version.items()}
+
+
+def test_a_mistake_is_found_at_load_however_late_the_code_is_written(policy_copy):
+    from yidi.diagnostics import DiagnosticError
+
+    from .conftest import write_city
+
+    write_city(policy_copy, """
+rules:
+  - id: zhengzhou.typo
+    sets: ratio
+    when: visit.kind == 3
+    value: 0.9
+    source: {document: 郑医保〔2025〕1号, clause: 一}
+""")
+    with pytest.raises(DiagnosticError) as raised:
+        Engine.load(policy_copy)
+    assert any(d.file.endswith("zhengzhou/policy.yaml") and d.severity == "error" for d in raised.value.diagnostics)
+
+
+def test_code_python_cannot_compile_is_a_policy_defect_when_first_used_and_an_error_when_generated_now(monkeypatch):
+    """Beyond Python's own limits despite the engine's: `yidi validate` (generate_now) reports it while
+    loading; a lazy load answers the claims of that policy with the defect, never a traceback."""
+    from yidi.diagnostics import Diagnostic, DiagnosticError
+    from yidi.errors import EvaluationError, PolicyTooComplex
+    from yidi.policy import tree
+
+    original = tree.generate_program
+
+    def too_complex(checked, problems):
+        if checked.layered.policy.id != "henan":
+            return original(checked, problems)
+        where = checked.layered.policy.position
+        problems.append(Diagnostic("policy-too-complex", "政策过于复杂", "too complex", where.file, where.line, where.column))
+        return None
+
+    monkeypatch.setattr(tree, "generate_program", too_complex)
+    with pytest.raises(DiagnosticError) as raised:
+        Engine.load(POLICIES, generate_now=True)
+    assert [d.code for d in raised.value.diagnostics] == ["policy-too-complex"]
+    lazy = Engine.load(POLICIES)
+    for _ in range(2):
+        with pytest.raises(PolicyTooComplex) as failed:
+            lazy.evaluate(CLAIM)
+        assert isinstance(failed.value, EvaluationError) and "henan/policy.yaml" in failed.value.message_en
+    other = json.loads((ROOT / "examples" / "guangzhou-emergency.claim.json").read_text(encoding="utf-8"))
+    assert lazy.evaluate(other)["policy"]["id"] != "henan"     # the other policies still decide
+
+
+def test_threads_deciding_at_once_generate_a_policy_once(monkeypatch):
+    made = _generations(monkeypatch)
+    Engine.load(POLICIES).evaluate(CLAIM)
+    once = list(made)                   # what one generation of the deciding policy writes (every kind and epoch)
+    made.clear()
+    lazy = Engine.load(POLICIES)
+    start, answers = threading.Barrier(8), []
+
+    def decide():
+        start.wait()
+        answers.append(lazy.evaluate(CLAIM))
+
+    threads = [threading.Thread(target=decide) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 8 and all(answer == answers[0] for answer in answers)
+    assert once and made == once

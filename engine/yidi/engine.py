@@ -31,7 +31,8 @@ class Engine:
         self._evaluator = Evaluator(policies)
 
     @classmethod
-    def load(cls, path: str | pathlib.Path | None = None, cache: bool | str | pathlib.Path = False) -> Engine:
+    def load(cls, path: str | pathlib.Path | None = None, cache: bool | str | pathlib.Path = False, *,
+             generate_now: bool = False) -> Engine:
         """Load and check every policy under `path` (default: the shipped policies).
 
         `cache=True` keeps the compiled set in the user's cache folder (a
@@ -39,12 +40,18 @@ class Engine:
         skips parsing and checking; a folder or entry that another user could
         write is not used (docs/security.md). Raises yidi.DiagnosticError
         listing every problem with file:line:col.
+
+        Without the cache, every policy is read and checked here, and each
+        one's code is generated when it first decides (a national tree loads
+        in a fraction of the time); `generate_now=True` generates all of it
+        here, as a cached load does (`yidi validate`: Python's own limits on
+        a generated function are then found at load too).
         """
         from .policy.cache import default_dir
 
         root = pathlib.Path(path) if path is not None else data_dir("policies")
         cache_dir = None if cache is False else (default_dir() if cache is True else pathlib.Path(cache))
-        return cls(load_tree(root, cache_dir))
+        return cls(load_tree(root, cache_dir, generate_later=not generate_now))
 
     @property
     def policies(self) -> PolicySet:

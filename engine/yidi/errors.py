@@ -115,6 +115,14 @@ class NoApplicableRule(EvaluationError):
     code = "no-applicable-rule"
 
 
+class PolicyTooComplex(EvaluationError):
+    """Python could not compile the code of a policy whose code is generated on first use (`Engine.load`
+    without the cache): found when it first decides, not at load. `yidi validate` generates every policy's
+    code while loading, so it reports the policy there."""
+
+    code = "policy-too-complex"
+
+
 def error_body(exc: InputError | EvaluationError) -> dict[str, Any]:
     """The JSON body of an error, the same on every interface (CLI, batch, Engine.evaluate_many, HTTP)."""
     if isinstance(exc, InputError):

@@ -86,7 +86,7 @@ def load_engine(args: argparse.Namespace, paths: list[str] | None = None) -> tup
     """(engine, root) for the tree the options name; (None, root) with its diagnostics printed if it does not load."""
     root = find_policy_root(args.policies, paths)
     try:
-        return Engine.load(root, cache=not getattr(args, "no_cache", False)), root
+        return Engine.load(root, cache=not getattr(args, "no_cache", False), generate_now=getattr(args, "generate_now", False)), root
     except DiagnosticError as exc:
         print_diagnostics(exc.diagnostics, args, root)
         errors = sum(1 for d in exc.diagnostics if d.severity == "error")

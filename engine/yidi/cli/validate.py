@@ -22,7 +22,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                    help="检查参数、规则到期时以哪天为今天（默认今天）")
     p.add_argument("--horizon", type=int, default=90, metavar="DAYS", help="多少天内到期且无后续取值时提醒（默认 90）")
     p.add_argument("--no-static", action="store_true", help="不做静态检查（日期覆盖、规则冲突、无结论的情形、从不生效的规则）")
-    p.set_defaults(func=run, short_lived=True)   # reads, prints, ends: see cli.run
+    p.set_defaults(func=run, short_lived=True, generate_now=True)   # reads, prints, ends: see cli.run; all code checked
 
 
 def run(args: argparse.Namespace) -> int:

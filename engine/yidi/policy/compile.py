@@ -155,6 +155,30 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     `inactive`: policies of the chain whose rules (and variables) are not yet
     in force for the dates this program serves (their `in_force` is later).
     """
+    checked = check_program(layered, kind, problems, inactive)
+    return generate_program(checked, problems) if checked is not None else None
+
+
+@dataclass(frozen=True)
+class CheckedProgram:
+    """One policy's rules for one kind after the check pass: every problem found, no code written yet.
+
+    What `generate_program` needs; a load without the cache keeps these and
+    writes each policy's code when it first decides (`tree._compile`).
+    """
+
+    layered: LayeredPolicy
+    kind: str
+    rules: tuple[Rule, ...]
+    checked: tuple[CheckedRule, ...]
+    floors: tuple
+    checked_floors: tuple
+    order: tuple[str, ...]
+
+
+def check_program(layered: LayeredPolicy, kind: str, problems: list[Diagnostic],
+                  inactive: frozenset[str] = frozenset()) -> CheckedProgram | None:
+    """The check pass of `compile_policy`: names, types, rule counts and the variables' order; None on any error."""
     outputs = outputs_for(kind)
     variables: dict[str, Type] = {name: o.type for name, o in outputs.items()}
     for var in layered.variables.values():
@@ -167,7 +191,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
         params=params,
         variables=variables,
         benefit=BENEFIT_COLUMNS if kind == CLAIM else {},
-        key=(kind, frozenset(params.items()), frozenset(variables.items())),
+        key=_environment_key((kind, frozenset(params.items()), frozenset(variables.items()))),
     )
     all_variable_kinds = _OUTPUT_KINDS | {v.name: v.for_kind for v in layered.variables.values()}
     rules = [r for r in rules_in_force(layered, inactive) if all_variable_kinds.get(r.sets) == kind]
@@ -181,25 +205,32 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
 
     checked: list[CheckedRule] = []
     for rule in rules:
-        when = _check_expr(rule.when, env, Type(BOOL), problems) if rule.when is not None else None
+        when = _check_expr(rule.when, env, _BOOL, problems) if rule.when is not None else None
         value = _check_value(rule, env, variables[rule.sets], problems, when.node if when is not None else None)
         checked.append(CheckedRule(when, value))
     floors = tuple(f for f in layered.floors if f.for_kind == kind)
     checked_floors = []
     for floor in floors:
-        when = _check_expr(floor.when, env, Type(BOOL), problems) if floor.when is not None else None
-        holds = _check_expr(floor.holds, env, Type(BOOL), problems, when.node if when is not None else None)
+        when = _check_expr(floor.when, env, _BOOL, problems) if floor.when is not None else None
+        holds = _check_expr(floor.holds, env, _BOOL, problems, when.node if when is not None else None)
         checked_floors.append((when, holds))
     if len(problems) > before:
         return None
-
     order = _order(rules, checked, variables, outputs, layered, problems)
     if order is None:
         return None
+    return CheckedProgram(layered, kind, tuple(rules), tuple(checked), floors, tuple(checked_floors), tuple(order))
+
+
+def generate_program(program: CheckedProgram, problems: list[Diagnostic]) -> Program | None:
+    """The plan and emit passes, and Python's compiler: the program of a checked policy (None, with a
+    diagnostic, only if Python cannot compile it — beyond its limits despite ours)."""
+    layered, kind, rules, checked, order = program.layered, program.kind, list(program.rules), program.checked, program.order
+    outputs, inputs = outputs_for(kind), input_types(kind)
     every_value = {name: _EveryValue(tuple(v for d in definitions for v in d.values))
                    for name, definitions in layered.inherited_parameters.items()}
     plans = [_plan(name, rules, checked, every_value) for name in order]
-    source, pool, line_rules, fire_order = _generate(kind, rules, checked, plans, outputs, inputs, checked_floors)
+    source, pool, line_rules, fire_order = _generate(kind, rules, checked, plans, outputs, inputs, program.checked_floors)
     try:
         code = _bytecode(source, f"<yidi:{layered.policy.id}:{kind}>")
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:  # beyond Python's own limits despite ours
@@ -215,7 +246,7 @@ def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic]
     return Program(kind=kind, policy_id=layered.policy.id, rules=tuple(rules), rule_params=params_used, variables=tuple(order),
                    input_paths=tuple(inputs), source=source, function=_link(code, constants, tuple(rules), line_rules),
                    line_rules=line_rules, rule_reads_benefit=reads_benefit, fire_order=fire_order, code=code, constants=constants,
-                   floors=floors, floor_reads=tuple(frozenset(holds.variables_used) for _, holds in checked_floors))
+                   floors=program.floors, floor_reads=tuple(frozenset(holds.variables_used) for _, holds in program.checked_floors))
 
 
 MAX_RULES_PER_VARIABLE = 200
@@ -256,6 +287,19 @@ def _bytecode(source: str, filename: str):
 def _renamed(code, filename: str):
     consts = tuple(_renamed(c, filename) if isinstance(c, type(code)) else c for c in code.co_consts)
     return code.replace(co_filename=filename, co_consts=consts)
+
+
+_BOOL = Type(BOOL)
+
+# One object per distinct environment key: a `_CHECKED` key then matches by identity, where comparing two equal
+# keys compares their sets of names and types item by item (700,000 comparisons for a 400-policy tree).
+_ENVIRONMENT_KEYS: dict[tuple, tuple] = {}
+
+
+def _environment_key(key: tuple) -> tuple:
+    if len(_ENVIRONMENT_KEYS) >= _CHECKED_AT_MOST:
+        _ENVIRONMENT_KEYS.clear()
+    return _ENVIRONMENT_KEYS.setdefault(key, key)
 
 
 # Checked expressions by (parsed node, environment, expected type, assumption): cities written from one model

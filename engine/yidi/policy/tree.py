@@ -21,7 +21,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, DiagnosticError, sort_diagnostics
 from .undetermined import Cause, Undetermined, UnknownRow
 from .assemble import LayeredPolicy, chain_of, layer
-from .compile import Program, compile_policy
+from .compile import CheckedProgram, Program, check_program, generate_program
 from .decision_model import CARE_KINDS, KINDS
 from .model import BenefitTable, Parameter, ParameterValue, Policy
 
@@ -200,18 +200,26 @@ def find_policy_files(root: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in root.rglob(POLICY_FILE) if "tests" not in p.relative_to(root).parts)
 
 
-def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None) -> PolicySet:
+def load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None = None, generate_later: bool = True) -> PolicySet:
     """Load, check and compile every policy under `root`; raise DiagnosticError listing all problems.
 
     With `cache_dir`, a set compiled earlier from the same files by the same
-    engine is read from there instead (see yidi.policy.cache).
+    engine is read from there instead (see yidi.policy.cache). Without it,
+    every policy is read and checked now and, with `generate_later`, each
+    one's code is written when it first decides (see `_compile`).
     """
-    root = pathlib.Path(root)
+    from ..collector import paused
+
+    with paused():   # what a load builds lives on: the collector would walk it again and again for nothing
+        return _load_tree(pathlib.Path(root), cache_dir, generate_later)
+
+
+def _load_tree(root: pathlib.Path, cache_dir: pathlib.Path | None, generate_later: bool) -> PolicySet:
     files = find_policy_files(root)
     if not files:
         raise DiagnosticError([Diagnostic("no-policies", f"目录 {root} 下没有 policy.yaml", f"no policy.yaml under {root}")])
     if cache_dir is None:
-        return _build(root, files)
+        return _build(root, files, generate_later=generate_later)
     from . import cache
 
     names = DisplayNames(root)
@@ -431,7 +439,7 @@ def _parts(chain: tuple[Policy, ...]) -> dict[tuple, Any]:
     return found
 
 
-def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None = None) -> PolicySet:
+def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None = None, generate_later: bool = False) -> PolicySet:
     from .loader import load_policy  # YAML and schema checking are needed only to build, not to read the cache
 
     problems: list[Diagnostic] = []
@@ -492,7 +500,7 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
     for policy_id in todo:
         chain = chains[policy_id]
         mine = []
-        built = _compile(chain[-1], chain, mine)
+        built = _compile(chain[-1], chain, mine, generate_later=generate_later and reuse is None)   # what is kept is generated
         problems += mine
         if built is not None:
             compiled[policy_id] = built
@@ -530,26 +538,82 @@ def _rebuilt(chain: tuple[Policy, ...]) -> CompiledPolicy:
     return built
 
 
-def _compile(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic]) -> CompiledPolicy | None:
-    """Layer one policy on its chain and compile it for every kind and rule epoch (None if it has problems)."""
+def _compile(policy: Policy, chain: tuple[Policy, ...], problems: list[Diagnostic],
+             generate_later: bool = False) -> CompiledPolicy | None:
+    """Layer one policy on its chain and compile it for every kind and rule epoch (None if it has problems).
+
+    `generate_later`: check now (every problem is found here), write and
+    compile its code when it first decides — a load without the cache then
+    costs reading and checking the tree, not generating 400 policies' code.
+    """
     layered = layer(policy, chain, problems)
     _check_citations(layered, problems)
     versions = ParameterVersions.build(layered)
     inactive_by_version = [frozenset(p.id for p in chain if p.in_force is not None and p.in_force.start > start)
                            for start in versions.starts]
-    epochs: dict[frozenset[str], dict[str, Program]] = {}
+    epochs: dict[frozenset[str], dict[str, CheckedProgram]] = {}
     for inactive in sorted(set(inactive_by_version), key=len):  # all rules in force first
-        programs = {}
+        checked = {}
         for kind in KINDS:
-            program = compile_policy(layered, kind, problems, inactive)
+            program = check_program(layered, kind, problems, inactive)
             if program is not None:
-                programs[kind] = program
-        epochs[inactive] = programs
-    if all(len(programs) == len(KINDS) for programs in epochs.values()):
-        newest = epochs[min(epochs, key=len)]
-        by_version = {kind: tuple(epochs[inactive][kind] for inactive in inactive_by_version) for kind in KINDS}
-        return CompiledPolicy(layered, newest, versions, BenefitLookup.build(layered.benefits), by_version)
-    return None
+                checked[kind] = program
+        epochs[inactive] = checked
+    if not all(len(checked) == len(KINDS) for checked in epochs.values()):
+        return None
+    generate = _Generated(epochs, inactive_by_version)
+    lookup = BenefitLookup.build(layered.benefits)
+    if generate_later:
+        return CompiledPolicy.programs_later(layered, versions, lookup, generate.on_first_use)
+    try:
+        newest, by_version = generate()
+    except DiagnosticError as exc:
+        problems += exc.diagnostics
+        return None
+    return CompiledPolicy(layered, newest, versions, lookup, by_version)
+
+
+class _Generated:
+    """A checked policy's programs, generated on the first call and then kept (thread-safe: one generation).
+
+    If Python cannot compile one (beyond its limits despite the engine's own):
+    DiagnosticError when asked for while loading (`_compile`), else the policy
+    defect `PolicyTooComplex` — on every call, as the first.
+    """
+
+    def __init__(self, epochs: dict[frozenset[str], dict[str, CheckedProgram]], inactive_by_version: list[frozenset[str]]):
+        import threading
+
+        self._epochs, self._inactive_by_version = epochs, inactive_by_version
+        self._lock = threading.Lock()
+        self._done: tuple | None = None
+        self._problems: list[Diagnostic] = []
+
+    def __call__(self) -> tuple[dict[str, Program], dict[str, tuple[Program, ...]]]:
+        with self._lock:
+            if self._done is None and not self._problems:
+                programs = {inactive: {kind: generate_program(checked, self._problems) for kind, checked in kinds.items()}
+                            for inactive, kinds in self._epochs.items()}
+                if not self._problems:
+                    newest = programs[min(programs, key=len)]
+                    self._done = (newest, {kind: tuple(programs[inactive][kind] for inactive in self._inactive_by_version)
+                                           for kind in KINDS})
+                    self._epochs = None     # the checked rules are not needed any more
+            if self._problems:
+                raise DiagnosticError(list(self._problems))
+            return self._done
+
+    def on_first_use(self) -> tuple[dict[str, Program], dict[str, tuple[Program, ...]]]:
+        """The programs, for a policy that is deciding: a policy that cannot be compiled is a policy defect then."""
+        try:
+            return self()
+        except DiagnosticError as exc:
+            from ..errors import PolicyTooComplex
+
+            first = exc.diagnostics[0]
+            raise PolicyTooComplex(f"{first.file}:{first.line}:{first.column}: {first.message_zh}",
+                                   f"{first.file}:{first.line}:{first.column}: {first.message_en}",
+                                   where=(f"{first.file}:{first.line}:{first.column}",)) from None
 
 
 def display_path(path: pathlib.Path, root: pathlib.Path) -> str:

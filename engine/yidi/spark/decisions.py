@@ -48,7 +48,7 @@ OUTPUT = StructType([
     StructField("flags", ArrayType(StringType())),
     StructField("undetermined", ArrayType(StringType())),   # the outputs a partial decision leaves open
     StructField("decision", StringType()),              # the answer as `yidi batch` writes it (null for an error row)
-    StructField("error", StringType()),                 # invalid-input | rule-conflict | no-applicable-rule | internal-error
+    StructField("error", StringType()),                 # invalid-input | rule-conflict | no-applicable-rule | policy-too-complex | internal-error
     StructField("problems", ArrayType(PROBLEM)),        # an invalid document's problems, by JSON path
     StructField("error_body", StringType()),            # the error as JSON, as every interface writes it
 ])
