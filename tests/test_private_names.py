@@ -6,7 +6,8 @@ command line once reached into `cli._load`, `cli._t` and `engine._evaluator`
 from six modules; public seams replaced them, and this test keeps it so.
 An attribute counts as the module's own when the module defines or assigns
 that name itself (a field of its own class, say). Third-party internals (Lark's, in dsl/lark_parser.py) are that module's own
-documented risk and not counted.
+documented risk and not counted; nor are the standard library's public functions that happen to start with an
+underscore (`os._exit`, documented as the way to end a process without cleaning up).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .conftest import ROOT
 
 PACKAGE = ROOT / "engine" / "yidi"
 THIRD_PARTY_INTERNALS = {("dsl/lark_parser.py", "lark.Lark._load_from_dict")}
+DOCUMENTED_PUBLIC = {"os._exit"}
 
 
 def _private(name: str) -> bool:
@@ -51,7 +53,7 @@ def borrowed_private_names(source: str, where: str) -> list[str]:
         elif isinstance(node, ast.Attribute) and _private(node.attr) and node.attr not in own:
             if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
                 continue
-            if (where, ast.unparse(node)) not in THIRD_PARTY_INTERNALS:
+            if (where, ast.unparse(node)) not in THIRD_PARTY_INTERNALS and ast.unparse(node) not in DOCUMENTED_PUBLIC:
                 found.append(f"{where}:{node.lineno}: {ast.unparse(node)}")
     return found
 

@@ -201,3 +201,28 @@ def test_flat_situations_are_what_decoding_the_texts_gives(province, city, distr
     for (desc, kind, flat), (desc2, kind2, text) in zip(flat_situations(insured), situations(insured), strict=True):
         assert (desc, kind) == (desc2, kind2)
         assert flat == (decode_fast(text) if type(flat) is dict else text)
+
+
+def test_what_the_static_checks_read_of_a_decision_is_what_its_answer_says(engine):
+    """`Evaluator.rules_met` does not build the answer (`Explainer.trace_ids`): its policy, trace and
+    floor_conflict must be the answer's, with trace="ids", for every situation and a synthetic corpus."""
+    from yidi.errors import EvaluationError
+    from yidi.policy.static_checks import insured_region
+    from yidi.synth import generate
+
+    documents = [doc for compiled in engine.policies.policies.values()
+                 for _, _, doc in flat_situations(insured_region(compiled, engine.policies)) if isinstance(doc, dict)]
+    documents += list(generate(3000, 11))
+    floors = 0
+    for document in documents:
+        flat = "insured.region" in document      # a situation, flat as `fastdecode` makes it; else a claim as sent
+        try:
+            met, _ = engine.evaluator.rules_met_flat(dict(document)) if flat else engine.evaluator.rules_met(document)
+        except EvaluationError as exc:
+            with pytest.raises(type(exc)):
+                engine.evaluator.evaluate_flat(dict(document), "ids") if flat else engine.evaluate(document, "ids")
+            continue
+        answer = engine.evaluator.evaluate_flat(dict(document), "ids") if flat else engine.evaluate(document, "ids")
+        assert met == (answer["policy"]["id"], answer["trace"], "floor_conflict" in answer["flags"])
+        floors += met.floor_conflict
+    assert floors > 0     # the floors' part was exercised

@@ -72,3 +72,54 @@ def test_mistakes_found_in_workers_are_reported_as_in_one_process(tree, tmp_path
         Engine.load(root)
     assert in_workers.value.diagnostics == here.value.diagnostics
     assert {d.file for d in here.value.diagnostics} == {str(c.relative_to(tmp_path)) for c in (cities[3], cities[17])}
+
+
+def test_files_parsed_in_workers_report_their_mistakes_as_in_one_process(tree, tmp_path, monkeypatch):
+    """From nothing, policy files (`_Reuse.parse_missing`), test files and clause lists (`validation.keep_files`)
+    are parsed on every core and kept; a file with a mistake is not kept and is reported as a run in one
+    process reports it, at the same lines."""
+    import datetime
+    import shutil
+
+    from yidi.validation import validate
+
+    root = tmp_path / "policies"
+    shutil.copytree(tree, root)
+    cities = sorted(p for p in root.rglob("policy.yaml") if p.parent.name.startswith("c"))
+    city = cities[5]
+    city.write_text(city.read_text(encoding="utf-8").replace("name:", "name: [unclosed", 1), encoding="utf-8")
+    with pytest.raises(DiagnosticError) as in_workers:
+        Engine.load(root, cache=tmp_path / "cache")
+    with pytest.raises(DiagnosticError) as here:
+        Engine.load(root)
+    assert in_workers.value.diagnostics == here.value.diagnostics
+    assert {d.file for d in here.value.diagnostics} == {str(city.relative_to(tmp_path))}
+    city.write_text((tree / city.relative_to(root)).read_text(encoding="utf-8"), encoding="utf-8")
+
+    test_file = sorted(cities[9].parent.glob("tests/*.yaml"))[0]
+    test_file.write_text(test_file.read_text(encoding="utf-8").replace("expect:", "expect_nothing:", 1), encoding="utf-8")
+    sources = cities[11].parent / "sources.yaml"
+    sources.write_text(sources.read_text(encoding="utf-8").replace("summary:", "summery:", 1), encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    as_of = datetime.date(2025, 7, 1)
+    import yidi.forking
+    from yidi.policy import loader
+
+    real_fork_map, parsed_in_workers = yidi.forking.fork_map, []
+
+    def spying(function, state, items, *args, **kwargs):
+        if function is loader._parse_and_keep:
+            parsed_in_workers.extend(file.display for file in items)
+        return real_fork_map(function, state, items, *args, **kwargs)
+
+    monkeypatch.setattr(yidi.forking, "fork_map", spying)
+    engine = Engine.load(root, cache=True)
+    kept = validate(engine, root, as_of=as_of, static=False)
+    assert len(parsed_in_workers) >= 32 and str(test_file.relative_to(tmp_path)) in parsed_in_workers
+    parsed_in_workers.clear()
+    assert validate(engine, root, as_of=as_of, static=False).problems == kept.problems
+    assert parsed_in_workers == []      # the workers kept every file, mistakes and all
+    serial = validate(Engine.load(root), root, as_of=as_of, static=False, use_cache=False)
+    assert kept.problems == serial.problems
+    assert {d.file for d in serial.problems if d.severity == "error"} >= {str(test_file.relative_to(tmp_path)),
+                                                                          str(sources.relative_to(tmp_path))}

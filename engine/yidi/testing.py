@@ -20,7 +20,7 @@ from .diagnostics import Diagnostic
 from .engine import Engine
 from .errors import EvaluationError, InputError
 from .expect_schema import expectation_schema
-from .policy.loader import read_located_kept
+from .policy.loader import KeptFile, read_located_kept, read_located_kept_all
 from .policy.model import Citation
 from .policy.tree import POLICY_FILE, DisplayNames
 from .schema_check import check_against_schema
@@ -78,9 +78,10 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic],
     root = pathlib.Path(root)
     names = DisplayNames(root)
     cases: list[Case] = []
-    for test_file, policy_file in (discover(root) if files is None else files):
-        display = names(test_file)
-        doc = read_test_file(test_file, display, problems, cache_dir)
+    pairs = discover(root) if files is None else files
+    read = read_located_kept_all([test_file_to_read(test_file, names(test_file)) for test_file, _ in pairs], cache_dir)
+    for (test_file, policy_file), (doc, found) in zip(pairs, read):
+        problems += found
         if doc is None:
             continue
         policy_id = engine.policies.files.get(names(policy_file))
@@ -105,7 +106,7 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic],
                     problems.append(Diagnostic("unknown-rule", f"用例期望的规则 “{rule_id}” 不在政策 {policy_id} 中",
                                                f"the case expects rule {rule_id!r}, which policy {policy_id} does not have",
                                                at.file, at.line, at.column))
-            cases.append(Case(display, i, raw["name"], policy_id, checks, raw["input"], raw.get("expect"),
+            cases.append(Case(doc.file, i, raw["name"], policy_id, checks, raw["input"], raw.get("expect"),
                               tuple(raw["expect_error"]) if raw.get("expect_error") is not None else None,
                               doc.at(("cases", i)), doc, tuple(raw.get("expect_rules") or ())))
     return cases
@@ -115,8 +116,21 @@ def read_test_file(path: pathlib.Path, display: str, problems: list[Diagnostic],
                    cache_dir: pathlib.Path | None = None) -> LocatedDocument | None:
     """A test file parsed and checked against both schemas (its own, and the answer's types for `expect`);
     with `cache_dir`, read back from the cache while unchanged (`policy.loader.read_located_kept`)."""
-    return read_located_kept(path, display, "policy-test.schema.json", problems, cache_dir,
-                             also=lambda doc: check_against_schema(doc, expectation_schema()))
+    file = test_file_to_read(path, display)
+    return read_located_kept(file.path, file.display, file.schema_name, problems, cache_dir, file.also)
+
+
+def test_file_to_read(path: pathlib.Path, display: str) -> KeptFile:
+    """How a test file is read: against its own schema, and its `expect` blocks against the answer's types."""
+    return KeptFile(path, display, TEST_SCHEMA, check_expectations)
+
+
+TEST_SCHEMA = "policy-test.schema.json"
+
+
+def check_expectations(doc: LocatedDocument) -> list[Diagnostic]:
+    """A test file's `expect` blocks against the answer's types (`read_test_file`'s second schema)."""
+    return check_against_schema(doc, expectation_schema())
 
 
 def cases_moved(engine: Engine, cases: list[Case]) -> list[Diagnostic]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..documents import load_json, normalize_document
 from ..fastdecode import convert_fast, decode_fast
@@ -36,6 +36,15 @@ def _flattener(paths: Iterable[str]):
     namespace: dict[str, Any] = {}
     exec(compile("\n".join(lines), "<yidi:flatten>", "exec"), namespace)  # noqa: S102 — generated from schema paths
     return namespace["flatten"]
+
+
+class RulesMet(NamedTuple):
+    """What the static checks read of a decision: the policy that decided, the answer's `trace` with rule ids
+    (`trace="ids"`) and whether its flags include floor_conflict (`Explainer.trace_ids`)."""
+
+    policy_id: str
+    trace: list[str]
+    floor_conflict: bool
 
 
 class Evaluator:
@@ -125,27 +134,29 @@ class Evaluator:
             raise _runtime_error(program, exc) from exc
         return values, explainers[version], how
 
-    def rules_met(self, raw: Any) -> tuple[dict[str, Any], frozenset[str]]:
-        """For the static checks: the answer (rule ids only) and the ids of the rules that took effect —
-        fired, or met a value the policies leave undetermined (a rule delegating to a lower level)."""
+    def rules_met(self, raw: Any) -> tuple[RulesMet, frozenset[str]]:
+        """For the static checks: what the answer says of its rules (`RulesMet`: the answer itself is not built)
+        and the ids of the rules that took effect — fired, or met a value the policies leave undetermined (a
+        rule delegating to a lower level)."""
         d = convert_fast(raw)
         if d is None:
             d = self.flatten(normalize_document(raw))
         return self._rules_met(d)
 
-    def rules_met_json(self, text: bytes) -> tuple[dict[str, Any], frozenset[str]]:
+    def rules_met_json(self, text: bytes) -> tuple[RulesMet, frozenset[str]]:
         """`rules_met` of a document given as JSON text (the static checks keep theirs as text: cheaper to vary)."""
         d = decode_fast(text)
         return self._rules_met(d) if d is not None else self.rules_met(load_json(text))
 
-    def rules_met_flat(self, d: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    def rules_met_flat(self, d: dict[str, Any]) -> tuple[RulesMet, frozenset[str]]:
         """`rules_met` of a document already flat, as `fastdecode` makes it."""
         return self._rules_met(d)
 
-    def _rules_met(self, d: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    def _rules_met(self, d: dict[str, Any]) -> tuple[RulesMet, frozenset[str]]:
         values, explainer, how = self._run(d)
-        answer = explainer.decision(d, values, how, IDS)
-        return answer, frozenset(explainer.ids[i] for i in explainer.program.rules_touched(values["@touched"]))
+        trace, floor_conflict = explainer.trace_ids(d, values, how)
+        return (RulesMet(explainer.policy_block["id"], trace, floor_conflict),
+                frozenset(explainer.ids[i] for i in explainer.program.rules_touched(values["@touched"])))
 
     def _explainer(self, compiled, kind: str, version: int) -> Explainer:
         """Built on first use: a tree of 400 regions need not word the answers of regions nobody asks about."""

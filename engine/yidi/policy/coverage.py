@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
 from ..source import Position
-from .loader import read_located_kept
+from .loader import KeptFile, read_located_kept_all
+from .model import Policy
 from .tree import DisplayNames, PolicySet
 
 SOURCES_FILE = "sources.yaml"
@@ -44,21 +45,36 @@ def _diag(code: str, zh: str, en: str, at: Position) -> Diagnostic:
     return Diagnostic(code, zh, en, at.file, at.line, at.column)
 
 
+SOURCES_SCHEMA = "sources.schema.json"
+
+
+def sources_files(policies: PolicySet, root: pathlib.Path) -> list[tuple[Policy, pathlib.Path, str]]:
+    """(policy, its clause list's path, the name messages give it) for every policy of the tree."""
+    names = DisplayNames(pathlib.Path(root))
+    found = []
+    for compiled in policies.policies.values():
+        policy = compiled.layered.policy
+        path = (names.base / policy.file).parent / SOURCES_FILE
+        found.append((policy, path, names(path)))
+    return found
+
+
 def load_matrix(policies: PolicySet, root: pathlib.Path, problems: list[Diagnostic],
                 cache_dir: pathlib.Path | None = None) -> dict[tuple[str, str], ClauseRow]:
     """Read every policy's sources.yaml into one (document, clause) → row map (with `cache_dir`, each file
     read before with the same content is taken from the cache: `loader.read_located_kept`)."""
     rows: dict[tuple[str, str], ClauseRow] = {}
-    names = DisplayNames(pathlib.Path(root))
-    for compiled in policies.policies.values():
-        policy = compiled.layered.policy
-        policy_dir = (names.base / policy.file).parent
-        path = policy_dir / SOURCES_FILE
-        if not path.is_file():
+    listed = sources_files(policies, root)
+    present = [(policy, path, display) for policy, path, display in listed if path.is_file()]
+    read = dict(zip((policy.id for policy, _, _ in present),
+                    read_located_kept_all([KeptFile(path, display, SOURCES_SCHEMA) for _, path, display in present], cache_dir)))
+    for policy, path, display in listed:
+        if policy.id not in read:
             problems.append(_diag("missing-sources", f"政策 {policy.id} 缺少条款清单 {SOURCES_FILE}",
                                   f"policy {policy.id} has no {SOURCES_FILE} clause list", policy.position))
             continue
-        doc = read_located_kept(path, names(path), "sources.schema.json", problems, cache_dir)
+        doc, found = read[policy.id]
+        problems += found
         if doc is None:
             continue
         own_documents = {d.id for d in policy.documents}

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..diagnostics import Diagnostic, DiagnosticError
 from ..resources import schema_file
@@ -93,8 +93,7 @@ def read_located_kept(path: pathlib.Path, display: str, schema_name: str, proble
         raw = None      # read_located names the problem
     key = None
     if cache_dir is not None and raw is not None:
-        checks = f"{schema_name} {also.__module__}.{also.__qualname__}" if also is not None else schema_name
-        key = "y-" + cache.key_for([("", _KEPT_FORMAT.encode()), ("checks", checks.encode()), (display, raw)])
+        key = kept_key(raw, display, schema_name, also)
         found = cache.read(cache_dir, key)
         if isinstance(found, _KeptDocument) and found.display == display:
             problems.extend(found.problems)
@@ -108,6 +107,65 @@ def read_located_kept(path: pathlib.Path, display: str, schema_name: str, proble
         kept = (doc.text, doc.data, node_rows(doc)) if doc is not None else None
         cache.write(cache_dir, key, _KeptDocument(display, kept, tuple(mine)))
     return doc
+
+
+class KeptFile(NamedTuple):
+    """A file for `read_located_kept_all`: what `read_located_kept` is given for it."""
+
+    path: pathlib.Path
+    display: str
+    schema_name: str
+    also: Callable[[LocatedDocument], list[Diagnostic]] | None = None
+
+
+def read_located_kept_all(files: list[KeptFile], cache_dir: pathlib.Path | None,
+                          ) -> list[tuple[LocatedDocument | None, list[Diagnostic]]]:
+    """`read_located_kept` of every file, in order: (document or None, its problems).
+
+    The files the cache does not hold are parsed on every core when there are
+    many (a national tree's ~850 test files and clause lists from nothing: a
+    second of one core), each worker keeping what it parsed, and read back
+    here — only cache keys cross between the processes.
+    """
+    from . import cache
+    from ..forking import fork_map
+
+    out: list[tuple[LocatedDocument | None, list[Diagnostic]] | None] = [None] * len(files)
+    missing: list[int] = []
+    for i, file in enumerate(files):
+        problems: list[Diagnostic] = []
+        if cache_dir is not None:
+            try:
+                raw = file.path.read_bytes()
+            except OSError:
+                raw = None
+            found = cache.read(cache_dir, kept_key(raw, file.display, file.schema_name, file.also)) if raw is not None else None
+            if isinstance(found, _KeptDocument) and found.display == file.display:
+                out[i] = (found.doc(), list(found.problems))
+                continue
+        missing.append(i)
+    if cache_dir is not None and len(missing) >= _PARSE_IN_WORKERS_FROM:
+        fork_map(_parse_and_keep, cache_dir, [files[i] for i in missing], at_least=_PARSE_IN_WORKERS_FROM)
+    for i in missing:   # read back what the workers kept, or parsed here
+        problems = []
+        doc = read_located_kept(files[i].path, files[i].display, files[i].schema_name, problems, cache_dir, files[i].also)
+        out[i] = (doc, problems)
+    return out
+
+
+_PARSE_IN_WORKERS_FROM = 32   # fewer files are parsed sooner here than by starting workers
+
+
+def _parse_and_keep(cache_dir: pathlib.Path, file: KeptFile) -> None:
+    read_located_kept(file.path, file.display, file.schema_name, [], cache_dir, file.also)
+
+
+def kept_key(raw: bytes, display: str, schema_name: str, also: Callable | None = None) -> str:
+    """The cache key `read_located_kept` keeps a file of these bytes under (to ask whether it is kept)."""
+    from . import cache
+
+    checks = f"{schema_name} {also.__module__}.{also.__qualname__}" if also is not None else schema_name
+    return "y-" + cache.key_for([("", _KEPT_FORMAT.encode()), ("checks", checks.encode()), (display, raw)])
 
 
 def load_policy(path: pathlib.Path, display: str, problems: list[Diagnostic]) -> Policy | None:

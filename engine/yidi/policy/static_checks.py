@@ -241,7 +241,7 @@ def requests(insured: str) -> Iterator[tuple[str, dict]]:
             yield f"{action} {ftype}/{basis} 于第 {months} 个月", request
 
 
-def _floor_findings(compiled: CompiledPolicy, kind: str, answer: dict, description: str, defined: dict,
+def _floor_findings(compiled: CompiledPolicy, kind: str, trace: list[str], description: str, defined: dict,
                     reported: set) -> list[Diagnostic]:
     """A decision below a floor set above: point at the rule that set what the floor reads, cite both clauses.
 
@@ -249,7 +249,6 @@ def _floor_findings(compiled: CompiledPolicy, kind: str, answer: dict, descripti
     """
     program = compiled.programs[kind]
     out = []
-    trace = answer["trace"]
     for floor, reads in zip(program.floors, program.floor_reads):
         if floor.id not in trace:
             continue
@@ -454,11 +453,11 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
             if keys is not None:
                 tracked = TrackedDocument(document)
                 try:
-                    answer, touched = evaluator.rules_met_flat(tracked)
+                    met, touched = evaluator.rules_met_flat(tracked)
                 finally:
                     memos[kind].add(tracked, keys)
             else:
-                answer, touched = evaluator.rules_met_json(document)
+                met, touched = evaluator.rules_met_json(document)
         except RuleConflict as exc:
             key = ("conflict", exc.rules)
             if key not in reported:
@@ -479,15 +478,15 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
             continue
         except EvaluationError:
             continue
-        if answer["policy"]["id"] == compiled.id:
-            for entry in answer["trace"]:
+        if met.policy_id == compiled.id:
+            for entry in met.trace:
                 if isinstance(entry, str) and entry not in fired:
                     fired[entry] = description
             for rule_id in touched:
                 if rule_id not in fired:
                     fired[rule_id] = description
-            if "floor_conflict" in answer["flags"]:
-                found += _floor_findings(compiled, kind, answer, description, defined, reported)
+            if met.floor_conflict:
+                found += _floor_findings(compiled, kind, met.trace, description, defined, reported)
     held = tuple(RuleHeld(rule.id, rule.position, rule.source.label(), rule.guard)
                  for program in compiled.programs.values() for rule in program.rules)
     return PolicySituations(compiled.id, tuple(found), fired, held)

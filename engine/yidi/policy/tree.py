@@ -351,6 +351,15 @@ class _Reuse:
             return found
         return None
 
+    def parse_missing(self, files: list[pathlib.Path], names: DisplayNames) -> None:
+        """Parse on every core the policy files the cache does not hold, each worker keeping what it parsed
+        (a file with a problem is not kept: the build reads it again and reports it)."""
+        missing = [(path, names(path)) for path in files if not self.cache.holds(self.directory, self.key("f-", [names(path)]))]
+        if len(missing) >= _COMPILE_IN_WORKERS_FROM:
+            from ..forking import fork_map
+
+            fork_map(_parse_and_keep, self, missing, at_least=_COMPILE_IN_WORKERS_FROM)
+
     def keep_policy(self, policy: Policy) -> None:
         key = self.key("f-", [policy.file])
         self.cache.write(self.directory, key, policy)
@@ -447,6 +456,8 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
     policies: dict[str, Policy] = {}
     unreadable = 0
     names = DisplayNames(root)
+    if reuse is not None:
+        reuse.parse_missing(files, names)
     for path in files:
         display = names(path)
         # the bytes the cache key was made of, when there is one: the revision and the key name the same files
@@ -514,6 +525,17 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
 
 
 _COMPILE_IN_WORKERS_FROM = 24     # fewer policies to compile are compiled sooner here than by starting workers
+
+
+def _parse_and_keep(reuse: _Reuse, item: tuple[pathlib.Path, str]) -> None:
+    """In a worker: read and check one policy file, and keep it in the cache if it has no problem."""
+    from .loader import load_policy
+
+    path, display = item
+    problems: list[Diagnostic] = []
+    policy = load_policy(path, display, problems)
+    if policy is not None and not problems:
+        reuse.keep_policy(policy)
 
 
 def _compile_and_keep(state: tuple[Mapping[str, tuple[Policy, ...]], _Reuse], policy_id: str) -> list[Diagnostic]:
