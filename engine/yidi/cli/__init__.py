@@ -74,7 +74,7 @@ def run() -> None:
             sys.stderr.flush()
         except (BrokenPipeError, ValueError):
             pass    # the reader went away (`yidi validate | head`), as `main` treats it
-        os._exit(code)
+        os._exit(0 if code is None else code if isinstance(code, int) else 1)   # as sys.exit would
     sys.exit(code)
 
 
