@@ -276,3 +276,32 @@ def test_threads_deciding_at_once_generate_a_policy_once(monkeypatch):
         thread.join()
     assert len(answers) == 8 and all(answer == answers[0] for answer in answers)
     assert once and made == once
+
+
+def test_the_collector_is_paused_while_a_tree_loads_and_as_it_was_after(monkeypatch):
+    """`collector.paused` around `load_tree`: off while the tree is built, back on after — and left off after
+    if it was off before (`yidi validate` turns it off for the whole command)."""
+    import gc
+
+    from yidi.policy import tree
+
+    seen: list[bool] = []
+    original = tree._build
+
+    def watching(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(tree, "_build", watching)
+    assert gc.isenabled()
+    Engine.load(POLICIES)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        Engine.load(POLICIES)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(Exception):
+        Engine.load(POLICIES / "no-such-folder")
+    assert gc.isenabled()       # on again after a load that failed
