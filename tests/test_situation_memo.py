@@ -162,3 +162,66 @@ def test_situation_templates_read_back_from_the_cache_find_the_same(tmp_path, mo
     static_checks.prepare_templates(engine.policies, ids, tmp_path)     # read back
     assert not made_here
     assert findings() == made
+
+
+# ── the reads a program declares: every key a decision reads, so skipping by them is sound ──
+
+
+def _documents(engine: Engine):
+    from yidi.fastdecode import convert_fast
+    from yidi.policy.static_checks import flat_situations, insured_region
+    from yidi.synth import generate
+
+    for compiled in engine.policies.policies.values():
+        for _, _, document in flat_situations(insured_region(compiled, engine.policies)):
+            if isinstance(document, dict):
+                yield document
+    for claim in generate(2000, 13, policies=None):
+        flat = convert_fast(claim)
+        if flat is not None:
+            yield flat
+
+
+@pytest.mark.parametrize("which", ["shipped", "synthetic"])
+def test_a_decision_reads_nothing_its_program_does_not_declare(which, tmp_path):
+    """`Evaluator.document_reads` (routing, the program's `document_reads`: its inputs and the benefit lookup's)
+    must cover every key a recording document sees read, in every situation and in synthetic claims —
+    the static checks skip by them (they also check the first decision of each program as it runs)."""
+    from yidi.errors import EvaluationError
+
+    if which == "shipped":
+        engine = Engine.load(ROOT / "policies")
+    else:
+        write_national_tree(tmp_path / "policies", cities=6, provinces=2, seed=3)
+        engine = Engine.load(tmp_path / "policies")
+    checked = benefit = 0
+    for document in _documents(engine):
+        declared = engine.evaluator.document_reads(dict(document))
+        tracked = TrackedDocument(document)
+        try:
+            engine.evaluator.rules_met_flat(tracked)
+        except EvaluationError:
+            pass
+        assert tracked.complete and tracked.reads.keys() <= declared, sorted(tracked.reads.keys() - declared)
+        checked += 1
+        benefit += "insured.scheme" in tracked.reads
+    assert checked > 1000 and benefit > 0       # the benefit lookup's reads were exercised
+
+
+def test_a_program_whose_declared_reads_miss_a_key_is_recorded_every_time(memos, monkeypatch):
+    """Should a program declare too little, its first decision shows it: it is then never trusted, and the
+    findings stay those of deciding every situation."""
+    from yidi.evaluation.evaluator import Evaluator
+
+    engine = Engine.load(ROOT / "policies")
+    original = Evaluator.document_reads
+
+    def too_little(self, d):
+        return frozenset(original(self, d) - {"visit.kind", "kind"})
+
+    monkeypatch.setattr(Evaluator, "document_reads", too_little)
+    recorded = []
+    original_add = SeenReads.add
+    monkeypatch.setattr(SeenReads, "add", lambda self, document, keys: (recorded.append(1), original_add(self, document, keys))[1])
+    _same_with_and_without_skipping(engine, memos)
+    assert len(recorded) > 100      # every decision recorded, not only each program's first

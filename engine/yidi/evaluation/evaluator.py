@@ -38,6 +38,10 @@ def _flattener(paths: Iterable[str]):
     return namespace["flatten"]
 
 
+ROUTE_READS = ("insured.region", "kind")
+"""The keys `_version_for` reads of every document to find its policy (with its kind's settlement date)."""
+
+
 class RulesMet(NamedTuple):
     """What the static checks read of a decision: the policy that decided, the answer's `trace` with rule ids
     (`trace="ids"`) and whether its flags include floor_conflict (`Explainer.trace_ids`)."""
@@ -118,13 +122,8 @@ class Evaluator:
 
     def _run(self, d: dict[str, Any]) -> tuple[dict[str, Any], Explainer, str]:
         """Run the program for `d`: its variables, and the explainer and selection that shape the answer."""
-        key = (d["insured.region"], d["kind"])
-        route = self._routes.get(key)
-        if route is None:
-            route = self._routes[key] = self._route(*key)
-        programs, starts, versions, explainers, lookup, how, settled = route
-        on = d[settled]
-        version = bisect.bisect_right(starts, on) - 1
+        route, on, version = self._version_for(d)
+        programs, starts, versions, explainers, lookup, how, settled, _ = route
         program = programs[version]
         try:
             values = program.function(d, versions[version], lookup, on)
@@ -133,6 +132,22 @@ class Evaluator:
         except Exception as exc:  # a rule failed at run time: say which one
             raise _runtime_error(program, exc) from exc
         return values, explainers[version], how
+
+    def _version_for(self, d: dict[str, Any]) -> tuple[tuple, Any, int]:
+        """The route of `d` (`_route`), its settlement date and the parameter version in force then: every key of
+        `d` read before its program runs (`ROUTE_READS`)."""
+        key = (d["insured.region"], d["kind"])
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = self._route(*key)
+        on = d[route[6]]
+        return route, on, bisect.bisect_right(route[1], on) - 1
+
+    def document_reads(self, d: dict[str, Any]) -> frozenset[str]:
+        """Every key of the flat document `d` that deciding it can read (routing, then its program's own),
+        without deciding it: what the static checks compare situations by (`situation_memo`)."""
+        route, _, version = self._version_for(d)
+        return route[7][version]
 
     def rules_met(self, raw: Any) -> tuple[RulesMet, frozenset[str]]:
         """For the static checks: what the answer says of its rules (`RulesMet`: the answer itself is not built)
@@ -177,8 +192,9 @@ class Evaluator:
         compiled, how = self.policies.for_region(region)
         versions = compiled.versions
         explainers = tuple(self._explainer(compiled, kind, v) for v in range(len(versions.starts)))
+        reads = tuple(frozenset((*ROUTE_READS, SETTLEMENT_DATE[kind], *program.document_reads)) for program in compiled.by_version[kind])
         return (compiled.by_version[kind], versions.starts, versions.values, explainers, self._lookup(compiled), how,
-                SETTLEMENT_DATE[kind])
+                SETTLEMENT_DATE[kind], reads)
 
 
 def _runtime_error(program, exc: Exception) -> EvaluationError:

@@ -44,7 +44,7 @@ from ..dsl.types import BOOL, NUMBER, STRING, Type
 from ..errors import NoApplicableRule, RuleConflict
 from .undetermined import Undetermined, Unknown, UnknownRow
 from .assemble import LayeredPolicy, rules_in_force
-from .decision_model import BENEFIT_COLUMNS, CLAIM, OUTPUTS, input_types, outputs_for
+from .decision_model import BENEFIT_COLUMNS, BENEFIT_LOOKUP_READS, CLAIM, OUTPUTS, input_types, outputs_for
 
 _OUTPUT_KINDS = {o.name: o.kind for o in OUTPUTS}
 from .exclusive import chain_order
@@ -75,6 +75,7 @@ class Program:
     constants: tuple = ()                      # values of K0, K1, …
     floors: tuple = ()                         # the floors checked ("@floors": bit k set if floor k is not met)
     floor_reads: tuple[frozenset[str], ...] = ()  # the variables each floor's `holds` reads (the rules to point at)
+    document_reads: tuple[str, ...] = ()       # every key `function` may read of its document (see `_generate`)
 
     def rules_touched(self, touched) -> set[int]:
         """The rules that met an undetermined value, from the offsets the code left in "@touched".
@@ -230,7 +231,8 @@ def generate_program(program: CheckedProgram, problems: list[Diagnostic]) -> Pro
     every_value = {name: _EveryValue(tuple(v for d in definitions for v in d.values))
                    for name, definitions in layered.inherited_parameters.items()}
     plans = [_plan(name, rules, checked, every_value) for name in order]
-    source, pool, line_rules, fire_order = _generate(kind, rules, checked, plans, outputs, inputs, program.checked_floors)
+    source, pool, line_rules, fire_order, document_reads = _generate(kind, rules, checked, plans, outputs, inputs,
+                                                                     program.checked_floors)
     try:
         code = _bytecode(source, f"<yidi:{layered.policy.id}:{kind}>")
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:  # beyond Python's own limits despite ours
@@ -246,7 +248,8 @@ def generate_program(program: CheckedProgram, problems: list[Diagnostic]) -> Pro
     return Program(kind=kind, policy_id=layered.policy.id, rules=tuple(rules), rule_params=params_used, variables=tuple(order),
                    input_paths=tuple(inputs), source=source, function=_link(code, constants, tuple(rules), line_rules),
                    line_rules=line_rules, rule_reads_benefit=reads_benefit, fire_order=fire_order, code=code, constants=constants,
-                   floors=program.floors, floor_reads=tuple(frozenset(holds.variables_used) for _, holds in program.checked_floors))
+                   floors=program.floors, floor_reads=tuple(frozenset(holds.variables_used) for _, holds in program.checked_floors),
+                   document_reads=document_reads)
 
 
 MAX_RULES_PER_VARIABLE = 200
@@ -455,6 +458,12 @@ def _generate(kind, rules, checked, plans, outputs, inputs, floors=()):
     stays out of the answer: "@touched" keeps the instruction offsets for the
     static checks (`Program.rules_touched`), which count such a rule as taking
     effect.
+
+    The function reads its document `d` only at its top (each input the rules
+    read, once) and in the benefit-table lookup `B(d, …)`: those keys, returned
+    last, are every key it can read (`Program.document_reads`, which the static
+    checks use to skip situations; tests/test_situation_memo.py holds it to
+    the keys a recording document sees read).
     """
     pool = ConstantPool()
     out = CodeWriter(["def evaluate(d, p, B, on):", "    m = 0", "    t = None", "    u = None"])
@@ -462,9 +471,9 @@ def _generate(kind, rules, checked, plans, outputs, inputs, floors=()):
     ids = {rule.id: i for i, rule in enumerate(rules)}
     read = {ref.name for pair in checked for c in pair if isinstance(c, CheckedExpr)
             for ref in c.refs.values() if ref.kind == "input"}
-    for path in inputs:  # each input the rules read, once, in the contract's order
-        if path in read:
-            out.lines.append(f"    {input_name(path)} = d[{path!r}]")
+    document_reads = [path for path in inputs if path in read]
+    for path in document_reads:  # each input the rules read, once, in the contract's order
+        out.lines.append(f"    {input_name(path)} = d[{path!r}]")
     for plan in plans:
         _emit_variable(out, plan, kind, rules, checked, outputs, ids, pool, fire_order)
     emit = out.emit
@@ -479,7 +488,9 @@ def _generate(kind, rules, checked, plans, outputs, inputs, floors=()):
         returned += ", '@benefit': b"
     emit(f"return {{{returned}, '@fired': m, '@undetermined': u, '@floors': f, '@touched': t}}")
     source = "\n".join(out.lines) + "\n"
-    return source, pool, out.line_rules, tuple(fire_order)
+    if kind == CLAIM and any(plan.name == "benefit_care" for plan in plans):   # `b = B(d, …)`: the lookup reads d too
+        document_reads += [path for path in BENEFIT_LOOKUP_READS if path not in document_reads]
+    return source, pool, out.line_rules, tuple(fire_order), tuple(document_reads)
 
 
 def _emit_variable(out: CodeWriter, plan: VariablePlan, kind, rules, checked, outputs, ids, pool: ConstantPool,

@@ -91,6 +91,9 @@ BENEFIT_COLUMNS = {
 # The date that picks parameter values and rule versions, per kind.
 SETTLEMENT_DATE = {CLAIM: "visit.settled_on", FILING_REQUEST: "on"}
 
+BENEFIT_LOOKUP_READS = ("visit.payment_source", "insured.scheme", "visit.hospital_level")
+"""What the benefit-table lookup (`tree.BenefitLookup.function`) reads of the document it is given."""
+
 def outputs_for(kind: str) -> dict[str, Output]:
     return {o.name: o for o in OUTPUTS if o.kind == kind}
 

@@ -440,6 +440,7 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
         for rule in program.rules:
             defined.setdefault(rule.id, rule)
     memos: dict[str, SeenReads] = collections.defaultdict(SeenReads)    # by kind: claims and requests read apart
+    trusted: set[frozenset[str]] = set()    # programs' `document_reads` seen to cover what a decision read
     insured = insured_region(compiled, policies)
     local, intra, mine, swaps = _swaps(insured)
     for template in _flat_templates(local):
@@ -451,11 +452,20 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
         description, document = _own_situation(template, insured, intra, mine, swaps)
         try:
             if keys is not None:
-                tracked = TrackedDocument(document)
-                try:
-                    met, touched = evaluator.rules_met_flat(tracked)
-                finally:
-                    memos[kind].add(tracked, keys)
+                reads = evaluator.document_reads(document)
+                if reads in trusted:
+                    try:
+                        met, touched = evaluator.rules_met_flat(document)
+                    finally:
+                        memos[kind].add_reads(reads, keys)
+                else:   # the first decision with these reads is recorded too: they must cover what it read
+                    tracked = TrackedDocument(document)
+                    try:
+                        met, touched = evaluator.rules_met_flat(tracked)
+                    finally:
+                        memos[kind].add(tracked, keys)
+                        if tracked.complete and tracked.reads.keys() <= reads:
+                            trusted.add(reads)
             else:
                 met, touched = evaluator.rules_met_json(document)
         except RuleConflict as exc:
