@@ -30,8 +30,8 @@ def memos(monkeypatch) -> list[SeenReads]:
     made: list[SeenReads] = []
     original = SeenReads.__init__
 
-    def counting(self):
-        original(self)
+    def counting(self, keys):
+        original(self, keys)
         made.append(self)
 
     monkeypatch.setattr(SeenReads, "__init__", counting)
@@ -100,45 +100,66 @@ documents = st.lists(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALU
 @given(tree=_trees(4), docs=documents)
 def test_a_skipped_document_would_have_been_decided_as_an_earlier_one(tree, docs):
     program = _program(tree)
-    memo = SeenReads()
     numbers: dict = {}
+    all_keys = [value_keys(document, numbers) for document in docs]
+    memo = SeenReads(all_keys)
     decided = []
-    for document in docs:
-        keys = value_keys(document, numbers)
-        if memo.seen(keys):
+    for index, (document, keys) in enumerate(zip(docs, all_keys)):
+        if memo.seen(index):
             # some document decided before read only inputs where this one holds the same values
             assert any(all(value_keys(earlier, numbers)[k] == keys[k] for k in reads) for earlier, reads, _ in decided)
             assert program(document) in {answer for _, _, answer in decided}
             continue
         tracked = TrackedDocument(document)
         answer = program(tracked)
-        memo.add(tracked, keys)
+        memo.add(tracked, index)
         decided.append((document, list(tracked.reads), answer))
         assert answer == program(document)      # tracking changes nothing
 
 
+@settings(max_examples=200, deadline=None)
+@given(tree=_trees(4), docs=documents, start=st.integers(0, 39))
+def test_the_next_unseen_situation_is_the_first_seen_says_is_not(tree, docs, start):
+    """`next_unseen` (one pass in C) against asking `seen` one situation at a time."""
+    program = _program(tree)
+    numbers: dict = {}
+    all_keys = [value_keys(document, numbers) for document in docs]
+    one_by_one, in_one_go = SeenReads(all_keys), SeenReads(all_keys)
+    start = min(start, len(docs))
+    for index in range(start):
+        tracked = TrackedDocument(docs[index])
+        program(tracked)
+        for memo in (one_by_one, in_one_go):
+            if not memo.seen(index):
+                memo.add(tracked, index)
+    expected = next((i for i in range(start, len(docs)) if not one_by_one.seen(i)), len(docs))
+    assert in_one_go.next_unseen(start, len(docs)) == expected
+
+
 def test_a_document_equal_to_one_decided_before_is_skipped():
-    memo, numbers = SeenReads(), {}
-    first = TrackedDocument({"a": 1, "b": 2})
+    numbers: dict = {}
+    docs = [{"a": 1, "b": 2}, {"a": 1, "b": 99}, {"a": True, "b": 2}, {"a": 1.0, "b": 2}, {"b": 2}]
+    memo = SeenReads([value_keys(document, numbers) for document in docs])
+    first = TrackedDocument(docs[0])
     first["a"]
-    memo.add(first, value_keys({"a": 1, "b": 2}, numbers))
-    assert memo.seen(value_keys({"a": 1, "b": 99}, numbers))         # b was never read
-    assert not memo.seen(value_keys({"a": True, "b": 2}, numbers))   # True is not 1 here
-    assert not memo.seen(value_keys({"a": 1.0, "b": 2}, numbers))    # nor is 1.0
-    assert not memo.seen(value_keys({"b": 2}, numbers))              # a missing input is a value of its own
+    memo.add(first, 0)
+    assert memo.seen(1)             # b was never read
+    assert not memo.seen(2)         # True is not 1 here
+    assert not memo.seen(3)         # nor is 1.0
+    assert not memo.seen(4)         # a missing input is a value of its own
 
 
 @pytest.mark.parametrize("whole", [list, dict, len, lambda d: d == {}, lambda d: d.items(), lambda d: d.copy(),
                                    lambda d: d.update(x=1), lambda d: d.setdefault("x", 1), lambda d: [*d]])
 def test_a_recording_that_may_have_missed_a_read_skips_nothing(whole):
-    memo = SeenReads()
+    numbers: dict = {}
+    memo = SeenReads([value_keys({"a": 1}, numbers), value_keys({"a": 1}, numbers)])
     document = TrackedDocument({"a": 1})
     document["a"]
     whole(document)
     assert not document.complete
-    numbers: dict = {}
-    memo.add(document, value_keys({"a": 1}, numbers))
-    assert not memo.seen(value_keys({"a": 1}, numbers))
+    memo.add(document, 0)
+    assert not memo.seen(1)
 
 
 def test_situation_templates_read_back_from_the_cache_find_the_same(tmp_path, monkeypatch):

@@ -35,7 +35,8 @@ import msgspec
 from ..diagnostics import Diagnostic
 from ..errors import EvaluationError, NoApplicableRule, RuleConflict
 from ..fastdecode import decode_fast
-from .situation_memo import SeenReads, TrackedDocument, value_keys
+from .decision_model import KINDS
+from .situation_memo import SeenReads, TrackedDocument, ValueKeys, value_keys
 from .tree import CompiledPolicy, PolicySet
 
 FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")
@@ -336,6 +337,25 @@ def _flat_templates(canonical: str) -> tuple[tuple[str, str, bytes, dict | None,
     return found
 
 
+_RUNS: dict[int, tuple[tuple, list, list[int]]] = {}
+
+
+def _runs(templates: tuple) -> tuple[list, list[int]]:
+    """Each template's value keys, and for each template the end of the run it starts: the templates after it
+    that have keys and are of its kind, which `SeenReads.next_unseen` may pass over in one go. Worked out
+    once per template set (kept with it, so the id keying it stays its own)."""
+    found = _RUNS.get(id(templates))
+    if found is None or found[0] is not templates:
+        # a template without keys is never skipped nor skips another: an empty stand-in keeps the list whole
+        keys = [template[5] if template[5] is not None else ValueKeys() for template in templates]
+        ends = [len(templates)] * len(templates)
+        for i in range(len(templates) - 2, -1, -1):
+            joined = templates[i + 1][5] is not None and templates[i + 1][1] == templates[i][1]
+            ends[i] = ends[i + 1] if joined else i + 1
+        found = _RUNS[id(templates)] = (templates, keys, ends)
+    return found[1], found[2]
+
+
 def _decode_templates(canonical: str) -> tuple:
     local, intra = _CANONICAL[canonical.startswith("65")]
     numbers: dict = {}      # one numbering for all: their value keys are compared with each other
@@ -439,16 +459,24 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
     for program in compiled.programs.values():
         for rule in program.rules:
             defined.setdefault(rule.id, rule)
-    memos: dict[str, SeenReads] = collections.defaultdict(SeenReads)    # by kind: claims and requests read apart
-    trusted: set[frozenset[str]] = set()    # programs' `document_reads` seen to cover what a decision read
     insured = insured_region(compiled, policies)
     local, intra, mine, swaps = _swaps(insured)
-    for template in _flat_templates(local):
+    templates = _flat_templates(local)
+    all_keys, run_ends = _runs(templates)
+    memos = {kind: SeenReads(all_keys) for kind in KINDS}   # by kind: claims and requests read apart
+    trusted: set[frozenset[str]] = set()    # programs' `document_reads` seen to cover what a decision read
+    i = 0
+    while i < len(templates):
+        template = templates[i]
         kind, keys = template[1], template[5]
         # The template's value keys stand for this policy's values: its region codes are put in one for one,
         # so equal template keys mean equal values here (the converse may fail: a few skips lost).
-        if skip_repeats and keys is not None and memos[kind].seen(keys):
-            continue    # holds what an earlier situation's decision read: nothing new to find
+        if skip_repeats and keys is not None:
+            unseen = memos[kind].next_unseen(i, run_ends[i])
+            if unseen != i:
+                i = unseen  # those before hold what an earlier situation's decision read: nothing new to find
+                continue
+        index, i = i, i + 1
         description, document = _own_situation(template, insured, intra, mine, swaps)
         try:
             if keys is not None:
@@ -457,13 +485,13 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
                     try:
                         met, touched = evaluator.rules_met_flat(document)
                     finally:
-                        memos[kind].add_reads(reads, keys)
+                        memos[kind].add_reads(reads, index)
                 else:   # the first decision with these reads is recorded too: they must cover what it read
                     tracked = TrackedDocument(document)
                     try:
                         met, touched = evaluator.rules_met_flat(tracked)
                     finally:
-                        memos[kind].add(tracked, keys)
+                        memos[kind].add(tracked, index)
                         if tracked.complete and tracked.reads.keys() <= reads:
                             trusted.add(reads)
             else:
