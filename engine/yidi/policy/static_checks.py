@@ -517,12 +517,8 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
         except EvaluationError:
             continue
         if met.policy_id == compiled.id:
-            for entry in met.trace:
-                if isinstance(entry, str) and entry not in fired:
-                    fired[entry] = description
-            for rule_id in touched:
-                if rule_id not in fired:
-                    fired[rule_id] = description
+            for rule_id in itertools.filterfalse(fired.__contains__, itertools.chain(met.trace, touched)):
+                fired[rule_id] = description      # (the trace's ids, then those that met an undetermined value)
             if met.floor_conflict:
                 found += _floor_findings(compiled, kind, met.trace, description, defined, reported)
     held = tuple(RuleHeld(rule.id, rule.position, rule.source.label(), rule.guard)
