@@ -246,3 +246,21 @@ def test_a_program_whose_declared_reads_miss_a_key_is_recorded_every_time(memos,
     monkeypatch.setattr(SeenReads, "add", lambda self, document, keys: (recorded.append(1), original_add(self, document, keys))[1])
     _same_with_and_without_skipping(engine, memos)
     assert len(recorded) > 100      # every decision recorded, not only each program's first
+
+
+@settings(max_examples=300, deadline=None)
+@given(docs=st.lists(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES) | st.lists(st.integers(0, 2), max_size=2)),
+                     min_size=2, max_size=10))
+def test_numbering_in_c_tells_values_apart_as_value_key_does(docs):
+    """`value_keys` with `ValueNumbers` (one pass in C) against the loop over `value_key`: the same values share
+    a number in both, whatever the numbers are — lists (unhashable) included."""
+    from yidi.policy.situation_memo import ValueNumbers
+
+    fast_numbers, slow_numbers = ValueNumbers(), {}
+    fast = [value_keys(document, fast_numbers) for document in docs]
+    slow = [value_keys(document, slow_numbers) for document in docs]
+    for a in range(len(docs)):
+        assert fast[a].keys() == slow[a].keys()
+        for b in range(len(docs)):
+            for key in KEYS:
+                assert (fast[a][key] == fast[b][key]) == (slow[a][key] == slow[b][key]), (docs[a], docs[b], key)

@@ -77,10 +77,8 @@ def situation_findings(engine: Engine, cache_dir: pathlib.Path | None, jobs: int
                 results[pid] = found
     missing = [pid for pid in policies.policies if pid not in results]
     prepare_templates(policies, missing, cache_dir)
-    for result in _decide(engine, missing, jobs):
+    for result in _decide(engine, missing, jobs, keys, cache_dir):
         results[result.policy_id] = result
-        if cache_dir is not None:
-            cache.write(cache_dir, keys[result.policy_id], result)
     return combine(policies, results), len(missing)
 
 
@@ -95,9 +93,15 @@ def _key(compiled: CompiledPolicy, policies: PolicySet, base: pathlib.Path, file
     return "s-" + cache.key_for(entries)
 
 
-def _decide(engine: Engine, ids: list[str], jobs: int | None) -> list[PolicySituations]:
-    return fork_map(_decide_one, engine, ids, jobs, at_least=_INLINE_AT_MOST + 1)
+def _decide(engine: Engine, ids: list[str], jobs: int | None, keys: dict[str, str],
+            cache_dir: pathlib.Path | None) -> list[PolicySituations]:
+    return fork_map(_decide_one, (engine, keys, cache_dir), ids, jobs, at_least=_INLINE_AT_MOST + 1)
 
 
-def _decide_one(engine: Engine, pid: str) -> PolicySituations:
-    return check_policy(engine.policies, engine.evaluator, engine.policies.policies[pid])
+def _decide_one(state: tuple[Engine, dict[str, str], pathlib.Path | None], pid: str) -> PolicySituations:
+    """One policy's situations, kept in the cache by whoever decided them (a worker, or this process)."""
+    engine, keys, cache_dir = state
+    result = check_policy(engine.policies, engine.evaluator, engine.policies.policies[pid])
+    if cache_dir is not None:
+        cache.write(cache_dir, keys[pid], result)
+    return result

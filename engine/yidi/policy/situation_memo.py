@@ -139,13 +139,31 @@ class ValueKeys(dict):
 _ABSENT = -1
 
 
+class ValueNumbers(dict):
+    """Value key → number, a new number for each new key: with it `value_keys` numbers a document in C."""
+
+    __slots__ = ()
+
+    def __missing__(self, key):
+        number = self[key] = len(self)
+        return number
+
+
 def value_keys(document: dict[str, Any], numbers: dict[Any, int]) -> ValueKeys:
     """`ValueKeys` of a flat document, computed once for a situation that may be skipped.
 
     Values are numbered through `numbers` (value key → number, filled as
     needed): documents compared with each other must share it. A tuple of small
-    ints hashes and compares far sooner than one of (type, value) pairs.
+    ints hashes and compares far sooner than one of (type, value) pairs. With
+    `ValueNumbers`, a document of hashable values is numbered in one pass of C
+    iterators (a national tree's ~8,000 situation templates, from nothing).
     """
+    if type(numbers) is ValueNumbers:
+        values = document.values()
+        try:
+            return ValueKeys(zip(document, map(numbers.__getitem__, zip(map(type, values), values))))
+        except TypeError:
+            pass    # an unhashable value: numbered by its repr, below
     keys = ValueKeys()
     for name, value in document.items():
         key = value_key(value)

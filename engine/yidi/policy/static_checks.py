@@ -36,7 +36,7 @@ from ..diagnostics import Diagnostic
 from ..errors import EvaluationError, NoApplicableRule, RuleConflict
 from ..fastdecode import decode_fast
 from .decision_model import KINDS
-from .situation_memo import SeenReads, TrackedDocument, ValueKeys, value_keys
+from .situation_memo import SeenReads, TrackedDocument, ValueKeys, ValueNumbers, value_keys
 from .tree import CompiledPolicy, PolicySet
 
 FILING_TYPES = ("retiree_relocated", "long_term_resident", "stationed_worker", "referral", "emergency", "other_temporary")
@@ -358,7 +358,7 @@ def _runs(templates: tuple) -> tuple[list, list[int]]:
 
 def _decode_templates(canonical: str) -> tuple:
     local, intra = _CANONICAL[canonical.startswith("65")]
-    numbers: dict = {}      # one numbering for all: their value keys are compared with each other
+    numbers = ValueNumbers()    # one numbering for all: their value keys are compared with each other
     out = []
     for desc, kind, text in _templates(canonical):
         flat = decode_fast(text)
