@@ -139,6 +139,9 @@ class ValueKeys(dict):
 _ABSENT = -1
 
 
+_HASHABLE: set[type] = set()    # types whose values have hashed (`value_keys`)
+
+
 class ValueNumbers(dict):
     """Value key → number, a new number for each new key: with it `value_keys` numbers a document in C."""
 
@@ -159,11 +162,19 @@ def value_keys(document: dict[str, Any], numbers: dict[Any, int]) -> ValueKeys:
     iterators (a national tree's ~8,000 situation templates, from nothing).
     """
     if type(numbers) is ValueNumbers:
-        values = document.values()
+        values = list(document.values())
+        types = list(map(type, values))
+        tagged = list(zip(types, values))
+        if not _HASHABLE.issuperset(types):     # a list, an unhashable object, or a type not met before
+            for i, kind in enumerate(types):
+                if kind not in _HASHABLE:
+                    tagged[i] = value_key(values[i])
+                    if tagged[i][1] is values[i]:
+                        _HASHABLE.add(kind)     # its values hash: next time they go the quick way
         try:
-            return ValueKeys(zip(document, map(numbers.__getitem__, zip(map(type, values), values))))
+            return ValueKeys(zip(document, map(numbers.__getitem__, tagged)))
         except TypeError:
-            pass    # an unhashable value: numbered by its repr, below
+            pass    # a value of a type that hashed before does not (a tuple holding a list): one by one, below
     keys = ValueKeys()
     for name, value in document.items():
         key = value_key(value)
