@@ -264,3 +264,28 @@ def test_numbering_in_c_tells_values_apart_as_value_key_does(docs):
         for b in range(len(docs)):
             for key in KEYS:
                 assert (fast[a][key] == fast[b][key]) == (slow[a][key] == slow[b][key]), (docs[a], docs[b], key)
+
+
+def test_template_sets_made_by_workers_are_those_made_here(tmp_path, monkeypatch):
+    """From nothing, each canonical region's templates are made by a worker of its own and kept; read back,
+    they are the templates this process makes (descriptions, texts, region spots, value keys, documents)."""
+    import yidi.forking
+    from yidi.policy import static_checks
+
+    engine = Engine.load(ROOT / "policies")
+    real = static_checks.insured_region
+    # two template sets needed: one policy stands for an insured region in Xinjiang
+    monkeypatch.setattr(static_checks, "insured_region", lambda c, p: "650100" if c.id == "hubei" else real(c, p))
+    monkeypatch.setattr(static_checks, "_FLAT", {})
+    forked = []
+    real_fork_map = yidi.forking.fork_map
+    monkeypatch.setattr(yidi.forking, "fork_map", lambda f, state, items, *a, **k: forked.append(list(items)) or real_fork_map(f, state, items, *a, **k))
+    static_checks.prepare_templates(engine.policies, list(engine.policies.policies), tmp_path)
+    assert forked == [["130100", "650200"]]
+    for canonical, kept in static_checks._FLAT.items():
+        made = static_checks._decode_templates(canonical)
+        assert len(kept) == len(made)
+        for (desc, kind, text, flat, spots, keys), (desc2, kind2, text2, flat2, spots2, keys2) in zip(kept, made):
+            assert (desc, kind, text, spots) == (desc2, kind2, text2, spots2)
+            assert (keys is None) == (keys2 is None) and (keys is None or dict(keys) == dict(keys2))
+            assert (flat.get() if flat is not None else None) == flat2

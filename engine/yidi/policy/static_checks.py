@@ -393,10 +393,15 @@ def prepare_templates(policies: PolicySet, ids, cache_dir: pathlib.Path | None) 
     matters when one policy changed. Called before forking, the workers inherit them."""
     from . import cache
 
-    for canonical in {_CANONICAL[insured_region(policies.policies[pid], policies).startswith("65")][0] for pid in ids}:
-        if canonical in _FLAT:
-            continue
-        key = "g-" + cache.key_for([("", _FLAT_KIND), ("canonical", canonical.encode())]) if cache_dir is not None else None
+    needed = sorted({_CANONICAL[insured_region(policies.policies[pid], policies).startswith("65")][0] for pid in ids} - _FLAT.keys())
+    if cache_dir is not None and len(needed) > 1:
+        missing = [c for c in needed if not cache.holds(cache_dir, _templates_key(c))]
+        if len(missing) > 1:   # from nothing: each set made and kept by a worker of its own, read back below
+            from ..forking import fork_map
+
+            fork_map(_make_and_keep_templates, cache_dir, missing, at_least=2)
+    for canonical in needed:
+        key = _templates_key(canonical) if cache_dir is not None else None
         found = cache.read(cache_dir, key) if key is not None else None
         if isinstance(found, tuple) and found and all(isinstance(t, tuple) and len(t) == 5 for t in found):
             # kept without the flat documents (their classes are made at run time): decoding them again is quick
@@ -405,7 +410,25 @@ def prepare_templates(policies: PolicySet, ids, cache_dir: pathlib.Path | None) 
             continue
         _FLAT[canonical] = made = _decode_templates(canonical)
         if key is not None:
-            cache.write(cache_dir, key, tuple((desc, kind, text, spots, keys) for desc, kind, text, _, spots, keys in made))
+            _keep_templates(cache_dir, key, made)
+
+
+def _templates_key(canonical: str) -> str:
+    from . import cache
+
+    return "g-" + cache.key_for([("", _FLAT_KIND), ("canonical", canonical.encode())])
+
+
+def _keep_templates(cache_dir: pathlib.Path, key: str, made: tuple) -> None:
+    """Kept without the flat documents (their classes are made at run time): decoding them again is quick."""
+    from . import cache
+
+    cache.write(cache_dir, key, tuple((desc, kind, text, spots, keys) for desc, kind, text, _, spots, keys in made))
+
+
+def _make_and_keep_templates(cache_dir: pathlib.Path, canonical: str) -> None:
+    """In a worker: one canonical region's templates, made and kept in the cache."""
+    _keep_templates(cache_dir, _templates_key(canonical), _decode_templates(canonical))
 
 
 def _swaps(insured: str) -> tuple[str, str, str, tuple]:
