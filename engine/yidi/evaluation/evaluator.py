@@ -38,6 +38,8 @@ def _flattener(paths: Iterable[str]):
     return namespace["flatten"]
 
 
+_NONE: frozenset[str] = frozenset()
+
 ROUTE_READS = ("insured.region", "kind")
 """The keys `_version_for` reads of every document to find its policy (with its kind's settlement date)."""
 
@@ -170,8 +172,9 @@ class Evaluator:
     def _rules_met(self, d: dict[str, Any]) -> tuple[RulesMet, frozenset[str]]:
         values, explainer, how = self._run(d)
         trace, floor_conflict = explainer.trace_ids(d, values, how)
+        touched = values["@touched"]    # None, the usual case: no rule met an undetermined value
         return (RulesMet(explainer.policy_block["id"], trace, floor_conflict),
-                frozenset(explainer.ids[i] for i in explainer.program.rules_touched(values["@touched"])))
+                frozenset(explainer.ids[i] for i in explainer.program.rules_touched(touched)) if touched is not None else _NONE)
 
     def _explainer(self, compiled, kind: str, version: int) -> Explainer:
         """Built on first use: a tree of 400 regions need not word the answers of regions nobody asks about."""
