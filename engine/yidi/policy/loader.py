@@ -85,6 +85,14 @@ def read_located_kept(path: pathlib.Path, display: str, schema_name: str, proble
     (`source.node_rows`): unpickling its positions as objects costs about what
     parsing does. `also` must depend on nothing but the document (it is named in the key).
     """
+    doc, kept = _read_and_keep(path, display, schema_name, cache_dir, also)
+    problems.extend(kept.problems)
+    return doc
+
+
+def _read_and_keep(path: pathlib.Path, display: str, schema_name: str, cache_dir: pathlib.Path | None,
+                   also: Callable[[LocatedDocument], list[Diagnostic]] | None) -> tuple[LocatedDocument | None, _KeptDocument]:
+    """`read_located_kept`'s document, and what the cache keeps of it (read from there, or made and written)."""
     from . import cache
 
     try:
@@ -96,17 +104,15 @@ def read_located_kept(path: pathlib.Path, display: str, schema_name: str, proble
         key = kept_key(raw, display, schema_name, also)
         found = cache.read(cache_dir, key)
         if isinstance(found, _KeptDocument) and found.display == display:
-            problems.extend(found.problems)
-            return found.doc()
+            return found.doc(), found
     mine: list[Diagnostic] = []
     doc = read_located(path, display, schema_name, mine, raw)
     if doc is not None and also is not None:
         mine += also(doc)
-    problems += mine
+    kept = _KeptDocument(display, (doc.text, doc.data, node_rows(doc)) if doc is not None else None, tuple(mine))
     if key is not None:
-        kept = (doc.text, doc.data, node_rows(doc)) if doc is not None else None
-        cache.write(cache_dir, key, _KeptDocument(display, kept, tuple(mine)))
-    return doc
+        cache.write(cache_dir, key, kept)
+    return doc, kept
 
 
 class KeptFile(NamedTuple):
@@ -144,20 +150,25 @@ def read_located_kept_all(files: list[KeptFile], cache_dir: pathlib.Path | None,
                 out[i] = (found.doc(), list(found.problems))
                 continue
         missing.append(i)
+    parsed: list = [None] * len(missing)
     if cache_dir is not None and len(missing) >= _PARSE_IN_WORKERS_FROM:
-        fork_map(_parse_and_keep, cache_dir, [files[i] for i in missing], at_least=_PARSE_IN_WORKERS_FROM)
-    for i in missing:   # read back what the workers kept, or parsed here
-        problems = []
-        doc = read_located_kept(files[i].path, files[i].display, files[i].schema_name, problems, cache_dir, files[i].also)
-        out[i] = (doc, problems)
+        # what each worker keeps comes back too, unpickled here as it arrives, while the workers parse on
+        parsed = fork_map(_parse_and_keep, cache_dir, [files[i] for i in missing], at_least=_PARSE_IN_WORKERS_FROM)
+    for i, kept in zip(missing, parsed):
+        if isinstance(kept, _KeptDocument) and kept.display == files[i].display:
+            out[i] = (kept.doc(), list(kept.problems))
+        else:   # parsed here
+            problems = []
+            doc = read_located_kept(files[i].path, files[i].display, files[i].schema_name, problems, cache_dir, files[i].also)
+            out[i] = (doc, problems)
     return out
 
 
 _PARSE_IN_WORKERS_FROM = 32   # fewer files are parsed sooner here than by starting workers
 
 
-def _parse_and_keep(cache_dir: pathlib.Path, file: KeptFile) -> None:
-    read_located_kept(file.path, file.display, file.schema_name, [], cache_dir, file.also)
+def _parse_and_keep(cache_dir: pathlib.Path, file: KeptFile) -> _KeptDocument:
+    return _read_and_keep(file.path, file.display, file.schema_name, cache_dir, file.also)[1]
 
 
 def kept_key(raw: bytes, display: str, schema_name: str, also: Callable | None = None) -> str:

@@ -394,15 +394,16 @@ def prepare_templates(policies: PolicySet, ids, cache_dir: pathlib.Path | None) 
     from . import cache
 
     needed = sorted({_CANONICAL[insured_region(policies.policies[pid], policies).startswith("65")][0] for pid in ids} - _FLAT.keys())
+    made: dict[str, tuple] = {}
     if cache_dir is not None and len(needed) > 1:
         missing = [c for c in needed if not cache.holds(cache_dir, _templates_key(c))]
-        if len(missing) > 1:   # from nothing: each set made and kept by a worker of its own, read back below
+        if len(missing) > 1:   # from nothing: each set made and kept by a worker of its own, and sent back
             from ..forking import fork_map
 
-            fork_map(_make_and_keep_templates, cache_dir, missing, at_least=2)
+            made = dict(zip(missing, fork_map(_make_and_keep_templates, cache_dir, missing, at_least=2)))
     for canonical in needed:
         key = _templates_key(canonical) if cache_dir is not None else None
-        found = cache.read(cache_dir, key) if key is not None else None
+        found = made.get(canonical) or (cache.read(cache_dir, key) if key is not None else None)
         if isinstance(found, tuple) and found and all(isinstance(t, tuple) and len(t) == 5 for t in found):
             # kept without the flat documents (their classes are made at run time): decoding them again is quick
             _FLAT[canonical] = tuple((desc, kind, text, _DecodedLater(text) if keys is not None else None, spots, keys)
@@ -419,16 +420,18 @@ def _templates_key(canonical: str) -> str:
     return "g-" + cache.key_for([("", _FLAT_KIND), ("canonical", canonical.encode())])
 
 
-def _keep_templates(cache_dir: pathlib.Path, key: str, made: tuple) -> None:
+def _keep_templates(cache_dir: pathlib.Path, key: str, made: tuple) -> tuple:
     """Kept without the flat documents (their classes are made at run time): decoding them again is quick."""
     from . import cache
 
-    cache.write(cache_dir, key, tuple((desc, kind, text, spots, keys) for desc, kind, text, _, spots, keys in made))
+    kept = tuple((desc, kind, text, spots, keys) for desc, kind, text, _, spots, keys in made)
+    cache.write(cache_dir, key, kept)
+    return kept
 
 
-def _make_and_keep_templates(cache_dir: pathlib.Path, canonical: str) -> None:
-    """In a worker: one canonical region's templates, made and kept in the cache."""
-    _keep_templates(cache_dir, _templates_key(canonical), _decode_templates(canonical))
+def _make_and_keep_templates(cache_dir: pathlib.Path, canonical: str) -> tuple:
+    """In a worker: one canonical region's templates, made, kept in the cache and sent back as kept."""
+    return _keep_templates(cache_dir, _templates_key(canonical), _decode_templates(canonical))
 
 
 def _swaps(insured: str) -> tuple[str, str, str, tuple]:

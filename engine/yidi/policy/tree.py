@@ -335,6 +335,7 @@ class _Reuse:
 
         self.cache, self.directory, self.contents, self.tree_key = cache, directory, contents, tree_key
         self.kept: set[str] = set()   # the keys of the parts that are in the cache (read, seen or written in this build)
+        self.parsed: dict[str, Policy] = {}     # policy files parsed (and kept) by workers, by name
         self._keys: dict[tuple, str] = {}   # each worked out once: the national file is in every chain
 
     def key(self, prefix: str, files: list[str]) -> str:
@@ -345,6 +346,10 @@ class _Reuse:
 
     def policy(self, display: str) -> Policy | None:
         key = self.key("f-", [display])
+        found = self.parsed.pop(display, None)
+        if found is not None:   # parsed and kept by a worker just now
+            self.kept.add(key)
+            return found
         found = self.cache.read(self.directory, key)
         if isinstance(found, Policy) and found.file == display:
             self.kept.add(key)
@@ -352,13 +357,15 @@ class _Reuse:
         return None
 
     def parse_missing(self, files: list[pathlib.Path], names: DisplayNames) -> None:
-        """Parse on every core the policy files the cache does not hold, each worker keeping what it parsed
-        (a file with a problem is not kept: the build reads it again and reports it)."""
+        """Parse on every core the policy files the cache does not hold, each worker keeping what it parsed and
+        sending it back (a file with a problem is not kept: the build reads it again and reports it)."""
         missing = [(path, names(path)) for path in files if not self.cache.holds(self.directory, self.key("f-", [names(path)]))]
         if len(missing) >= _COMPILE_IN_WORKERS_FROM:
             from ..forking import fork_map
 
-            fork_map(_parse_and_keep, self, missing, at_least=_COMPILE_IN_WORKERS_FROM)
+            for (_, display), policy in zip(missing, fork_map(_parse_and_keep, self, missing, at_least=_COMPILE_IN_WORKERS_FROM)):
+                if isinstance(policy, Policy) and policy.file == display:
+                    self.parsed[display] = policy
 
     def keep_policy(self, policy: Policy) -> None:
         key = self.key("f-", [policy.file])
@@ -527,8 +534,8 @@ def _build(root: pathlib.Path, files: list[pathlib.Path], reuse: _Reuse | None =
 _COMPILE_IN_WORKERS_FROM = 24     # fewer policies to compile are compiled sooner here than by starting workers
 
 
-def _parse_and_keep(reuse: _Reuse, item: tuple[pathlib.Path, str]) -> None:
-    """In a worker: read and check one policy file, and keep it in the cache if it has no problem."""
+def _parse_and_keep(reuse: _Reuse, item: tuple[pathlib.Path, str]) -> Policy | None:
+    """In a worker: read and check one policy file; kept in the cache, and returned, if it has no problem."""
     from .loader import load_policy
 
     path, display = item
@@ -536,6 +543,8 @@ def _parse_and_keep(reuse: _Reuse, item: tuple[pathlib.Path, str]) -> None:
     policy = load_policy(path, display, problems)
     if policy is not None and not problems:
         reuse.keep_policy(policy)
+        return policy
+    return None
 
 
 def _compile_and_keep(state: tuple[Mapping[str, tuple[Policy, ...]], _Reuse], policy_id: str) -> list[Diagnostic]:
