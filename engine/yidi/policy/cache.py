@@ -229,6 +229,12 @@ def write(directory: pathlib.Path, key: str, value, shared: Mapping[Any, Hashabl
         buffer = io.BytesIO()
         _Pickler(buffer, dict(shared)).dump(value)
         body = buffer.getvalue()
+    _store(folder, key, body)
+
+
+def _store(folder: PrivateFolder, key: str, body: bytes) -> None:
+    """Write an entry's header, digest and pickled `body` (the part `_body` checks and returns), and now and
+    then remove the entries nobody uses."""
     with folder:
         folder.write(_entry_name(key), _header() + hashlib.sha256(body).digest() + body)
         folder.remove_unused(".pickle", UNUSED_DAYS * _DAY, _DAY)
@@ -244,7 +250,7 @@ def write_with_rest(directory: pathlib.Path, key: str, first, rest, shared: Mapp
     """
     folder = PrivateFolder.open(directory, WHAT, create=True)
     if folder is None:
-        return
+        return  # as in `write`
     refs = dict(shared)
     buffer = io.BytesIO()
     pickler = _Pickler(buffer, refs)
@@ -253,7 +259,4 @@ def write_with_rest(directory: pathlib.Path, key: str, first, rest, shared: Mapp
     memo = pickler.memo.copy()    # id → (index, object): holding the objects keeps their ids unique meanwhile
     buffer = io.BytesIO()
     _Pickler(buffer, refs | {id_: index for id_, (index, _) in memo.items()}).dump(rest)
-    body = _FIRST_LENGTH.pack(len(head)) + head + buffer.getvalue()
-    with folder:
-        folder.write(_entry_name(key), _header() + hashlib.sha256(body).digest() + body)
-        folder.remove_unused(".pickle", UNUSED_DAYS * _DAY, _DAY)
+    _store(folder, key, _FIRST_LENGTH.pack(len(head)) + head + buffer.getvalue())
