@@ -20,7 +20,7 @@ from .diagnostics import Diagnostic
 from .engine import Engine
 from .errors import EvaluationError, InputError
 from .expect_schema import expectation_schema
-from .policy.loader import KeptFile, read_located_kept, read_located_kept_all
+from .policy.loader import KeptFile, read_located_kept_all
 from .policy.model import Citation
 from .policy.tree import POLICY_FILE, DisplayNames
 from .schema_check import check_against_schema
@@ -112,16 +112,9 @@ def load_cases(engine: Engine, root: pathlib.Path, problems: list[Diagnostic],
     return cases
 
 
-def read_test_file(path: pathlib.Path, display: str, problems: list[Diagnostic],
-                   cache_dir: pathlib.Path | None = None) -> LocatedDocument | None:
-    """A test file parsed and checked against both schemas (its own, and the answer's types for `expect`);
-    with `cache_dir`, read back from the cache while unchanged (`policy.loader.read_located_kept`)."""
-    file = test_file_to_read(path, display)
-    return read_located_kept(file.path, file.display, file.schema_name, problems, cache_dir, file.also)
-
-
 def test_file_to_read(path: pathlib.Path, display: str) -> KeptFile:
-    """How a test file is read: against its own schema, and its `expect` blocks against the answer's types."""
+    """How a test file is read (`policy.loader.read_located_kept_all`): against its own schema, and its
+    `expect` blocks against the answer's types; with a cache folder, read back from there while unchanged."""
     return KeptFile(path, display, TEST_SCHEMA, check_expectations)
 
 
@@ -129,7 +122,7 @@ TEST_SCHEMA = "policy-test.schema.json"
 
 
 def check_expectations(doc: LocatedDocument) -> list[Diagnostic]:
-    """A test file's `expect` blocks against the answer's types (`read_test_file`'s second schema)."""
+    """A test file's `expect` blocks against the answer's types (its second schema: `test_file_to_read`)."""
     return check_against_schema(doc, expectation_schema())
 
 
@@ -222,7 +215,7 @@ def run_all(engine: Engine, root: pathlib.Path, jobs: int | None = 1,
 
     Cases run in a worker come back without their answer (`Outcome.answer`) and
     located file (`Case.doc`): only what reporting needs crosses between processes.
-    `cache_dir`: where test files read before are kept (`read_test_file`).
+    `cache_dir`: where test files read before are kept (`test_file_to_read`).
     """
     if jobs == 1:
         problems: list[Diagnostic] = []

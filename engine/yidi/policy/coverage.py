@@ -62,7 +62,7 @@ def sources_files(policies: PolicySet, root: pathlib.Path) -> list[tuple[Policy,
 def load_matrix(policies: PolicySet, root: pathlib.Path, problems: list[Diagnostic],
                 cache_dir: pathlib.Path | None = None) -> dict[tuple[str, str], ClauseRow]:
     """Read every policy's sources.yaml into one (document, clause) → row map (with `cache_dir`, each file
-    read before with the same content is taken from the cache: `loader.read_located_kept`)."""
+    read before with the same content is taken from the cache: `loader.read_located_kept_all`)."""
     rows: dict[tuple[str, str], ClauseRow] = {}
     listed = sources_files(policies, root)
     present = [(policy, path, display) for policy, path, display in listed if path.is_file()]

@@ -85,34 +85,9 @@ def read_located_kept(path: pathlib.Path, display: str, schema_name: str, proble
     (`source.node_rows`): unpickling its positions as objects costs about what
     parsing does. `also` must depend on nothing but the document (it is named in the key).
     """
-    doc, kept = _read_and_keep(path, display, schema_name, cache_dir, also)
+    doc, kept = _read_and_keep(KeptFile(path, display, schema_name, also), cache_dir)
     problems.extend(kept.problems)
     return doc
-
-
-def _read_and_keep(path: pathlib.Path, display: str, schema_name: str, cache_dir: pathlib.Path | None,
-                   also: Callable[[LocatedDocument], list[Diagnostic]] | None) -> tuple[LocatedDocument | None, _KeptDocument]:
-    """`read_located_kept`'s document, and what the cache keeps of it (read from there, or made and written)."""
-    from . import cache
-
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        raw = None      # read_located names the problem
-    key = None
-    if cache_dir is not None and raw is not None:
-        key = kept_key(raw, display, schema_name, also)
-        found = cache.read(cache_dir, key)
-        if isinstance(found, _KeptDocument) and found.display == display:
-            return found.doc(), found
-    mine: list[Diagnostic] = []
-    doc = read_located(path, display, schema_name, mine, raw)
-    if doc is not None and also is not None:
-        mine += also(doc)
-    kept = _KeptDocument(display, (doc.text, doc.data, node_rows(doc)) if doc is not None else None, tuple(mine))
-    if key is not None:
-        cache.write(cache_dir, key, kept)
-    return doc, kept
 
 
 class KeptFile(NamedTuple):
@@ -124,43 +99,71 @@ class KeptFile(NamedTuple):
     also: Callable[[LocatedDocument], list[Diagnostic]] | None = None
 
 
+def _look_up(file: KeptFile, cache_dir: pathlib.Path | None) -> tuple[bytes | None, str | None, _KeptDocument | None]:
+    """The file's bytes (None if unreadable: `read_located` names the problem), its key in the cache and what
+    the cache keeps for it (None where there is no cache, or nothing intact of this file)."""
+    from . import cache
+
+    try:
+        raw = file.path.read_bytes()
+    except OSError:
+        raw = None
+    if cache_dir is None or raw is None:
+        return raw, None, None
+    key = _kept_key(raw, file.display, file.schema_name, file.also)
+    found = cache.read(cache_dir, key)
+    return raw, key, found if isinstance(found, _KeptDocument) and found.display == file.display else None
+
+
+def _parse_and_write(file: KeptFile, raw: bytes | None, key: str | None,
+                     cache_dir: pathlib.Path | None) -> tuple[LocatedDocument | None, _KeptDocument]:
+    """Parse and check a file `_look_up` found no kept entry for; keep what was found under `key`."""
+    from . import cache
+
+    mine: list[Diagnostic] = []
+    doc = read_located(file.path, file.display, file.schema_name, mine, raw)
+    if doc is not None and file.also is not None:
+        mine += file.also(doc)
+    kept = _KeptDocument(file.display, (doc.text, doc.data, node_rows(doc)) if doc is not None else None, tuple(mine))
+    if key is not None:
+        cache.write(cache_dir, key, kept)
+    return doc, kept
+
+
+def _read_and_keep(file: KeptFile, cache_dir: pathlib.Path | None) -> tuple[LocatedDocument | None, _KeptDocument]:
+    """`read_located_kept`'s document, and what the cache keeps of it (read from there, or made and written)."""
+    raw, key, found = _look_up(file, cache_dir)
+    return (found.doc(), found) if found is not None else _parse_and_write(file, raw, key, cache_dir)
+
+
 def read_located_kept_all(files: list[KeptFile], cache_dir: pathlib.Path | None,
                           ) -> list[tuple[LocatedDocument | None, list[Diagnostic]]]:
     """`read_located_kept` of every file, in order: (document or None, its problems).
 
     The files the cache does not hold are parsed on every core when there are
     many (a national tree's ~850 test files and clause lists from nothing: a
-    second of one core), each worker keeping what it parsed, and read back
-    here — only cache keys cross between the processes.
+    second of one core), each worker keeping what it parsed and sending it
+    back, unpickled here as it arrives while the workers parse on.
     """
-    from . import cache
     from ..forking import fork_map
 
     out: list[tuple[LocatedDocument | None, list[Diagnostic]] | None] = [None] * len(files)
-    missing: list[int] = []
+    missing: list[tuple[int, bytes | None, str | None]] = []
     for i, file in enumerate(files):
-        problems: list[Diagnostic] = []
-        if cache_dir is not None:
-            try:
-                raw = file.path.read_bytes()
-            except OSError:
-                raw = None
-            found = cache.read(cache_dir, kept_key(raw, file.display, file.schema_name, file.also)) if raw is not None else None
-            if isinstance(found, _KeptDocument) and found.display == file.display:
-                out[i] = (found.doc(), list(found.problems))
-                continue
-        missing.append(i)
+        raw, key, found = _look_up(file, cache_dir)
+        if found is not None:
+            out[i] = (found.doc(), list(found.problems))
+        else:
+            missing.append((i, raw, key))
     parsed: list = [None] * len(missing)
     if cache_dir is not None and len(missing) >= _PARSE_IN_WORKERS_FROM:
-        # what each worker keeps comes back too, unpickled here as it arrives, while the workers parse on
-        parsed = fork_map(_parse_and_keep, cache_dir, [files[i] for i in missing], at_least=_PARSE_IN_WORKERS_FROM)
-    for i, kept in zip(missing, parsed):
+        parsed = fork_map(_parse_and_keep, cache_dir, [files[i] for i, _, _ in missing], at_least=_PARSE_IN_WORKERS_FROM)
+    for (i, raw, key), kept in zip(missing, parsed):
         if isinstance(kept, _KeptDocument) and kept.display == files[i].display:
             out[i] = (kept.doc(), list(kept.problems))
         else:   # parsed here
-            problems = []
-            doc = read_located_kept(files[i].path, files[i].display, files[i].schema_name, problems, cache_dir, files[i].also)
-            out[i] = (doc, problems)
+            doc, kept = _parse_and_write(files[i], raw, key, cache_dir)
+            out[i] = (doc, list(kept.problems))
     return out
 
 
@@ -168,11 +171,12 @@ _PARSE_IN_WORKERS_FROM = 32   # fewer files are parsed sooner here than by start
 
 
 def _parse_and_keep(cache_dir: pathlib.Path, file: KeptFile) -> _KeptDocument:
-    return _read_and_keep(file.path, file.display, file.schema_name, cache_dir, file.also)[1]
+    """In a worker: one file read (its bytes again: the key must be that of what is parsed) and kept."""
+    return _read_and_keep(file, cache_dir)[1]
 
 
-def kept_key(raw: bytes, display: str, schema_name: str, also: Callable | None = None) -> str:
-    """The cache key `read_located_kept` keeps a file of these bytes under (to ask whether it is kept)."""
+def _kept_key(raw: bytes, display: str, schema_name: str, also: Callable | None = None) -> str:
+    """The cache key `read_located_kept` keeps a file of these bytes under."""
     from . import cache
 
     checks = f"{schema_name} {also.__module__}.{also.__qualname__}" if also is not None else schema_name
