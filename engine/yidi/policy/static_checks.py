@@ -409,9 +409,9 @@ def prepare_templates(policies: PolicySet, ids, cache_dir: pathlib.Path | None) 
             _FLAT[canonical] = tuple((desc, kind, text, _DecodedLater(text) if keys is not None else None, spots, keys)
                                      for desc, kind, text, spots, keys in found)
             continue
-        _FLAT[canonical] = made = _decode_templates(canonical)
+        _FLAT[canonical] = decoded = _decode_templates(canonical)
         if key is not None:
-            _keep_templates(cache_dir, key, made)
+            _keep_templates(cache_dir, key, decoded)
 
 
 def _templates_key(canonical: str) -> str:
@@ -482,9 +482,9 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
     fired: dict[str, str] = {}
     defined: dict[str, Any] = {}
     reported: set[tuple] = set()
-    for program in compiled.programs.values():
-        for rule in program.rules:
-            defined.setdefault(rule.id, rule)
+    rules = [rule for program in compiled.programs.values() for rule in program.rules]
+    for rule in rules:
+        defined.setdefault(rule.id, rule)
     insured = insured_region(compiled, policies)
     local, intra, mine, swaps = _swaps(insured)
     templates = _flat_templates(local)
@@ -505,7 +505,11 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
         index, i = i, i + 1
         description, document = _own_situation(template, insured, intra, mine, swaps)
         try:
-            if keys is not None:
+            if keys is None:    # a text the fast decoder does not vouch for: decoded as any document is
+                met, touched = evaluator.rules_met_json(document)
+            elif not skip_repeats:
+                met, touched = evaluator.rules_met_flat(document)
+            else:
                 reads = evaluator.document_reads(document)
                 if reads in trusted:
                     try:
@@ -520,8 +524,6 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
                         memos[kind].add(tracked, index)
                         if tracked.complete and tracked.reads.keys() <= reads:
                             trusted.add(reads)
-            else:
-                met, touched = evaluator.rules_met_json(document)
         except RuleConflict as exc:
             key = ("conflict", exc.rules)
             if key not in reported:
@@ -547,8 +549,7 @@ def check_policy(policies: PolicySet, evaluator, compiled: CompiledPolicy, skip_
                 fired[rule_id] = description      # (the trace's ids, then those that met an undetermined value)
             if met.floor_conflict:
                 found += _floor_findings(compiled, kind, met.trace, description, defined, reported)
-    held = tuple(RuleHeld(rule.id, rule.position, rule.source.label(), rule.guard)
-                 for program in compiled.programs.values() for rule in program.rules)
+    held = tuple(RuleHeld(rule.id, rule.position, rule.source.label(), rule.guard) for rule in rules)
     return PolicySituations(compiled.id, tuple(found), fired, held)
 
 
