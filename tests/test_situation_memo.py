@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yidi import Engine
-from yidi.policy.situation_memo import SeenReads, TrackedDocument, value_key, value_keys
+from yidi.policy.situation_memo import SeenReads, TrackedDocument, ValueNumbers, value_key, value_keys
 from yidi.policy.static_checks import check_policy
 from yidi.synth_tree import write_national_tree
 
@@ -100,7 +100,7 @@ documents = st.lists(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALU
 @given(tree=_trees(4), docs=documents)
 def test_a_skipped_document_would_have_been_decided_as_an_earlier_one(tree, docs):
     program = _program(tree)
-    numbers: dict = {}
+    numbers = ValueNumbers()
     all_keys = [value_keys(document, numbers) for document in docs]
     memo = SeenReads(all_keys)
     decided = []
@@ -122,7 +122,7 @@ def test_a_skipped_document_would_have_been_decided_as_an_earlier_one(tree, docs
 def test_the_next_unseen_situation_is_the_first_seen_says_is_not(tree, docs, start):
     """`next_unseen` (one pass in C) against asking `seen` one situation at a time."""
     program = _program(tree)
-    numbers: dict = {}
+    numbers = ValueNumbers()
     all_keys = [value_keys(document, numbers) for document in docs]
     one_by_one, in_one_go = SeenReads(all_keys), SeenReads(all_keys)
     start = min(start, len(docs))
@@ -137,7 +137,7 @@ def test_the_next_unseen_situation_is_the_first_seen_says_is_not(tree, docs, sta
 
 
 def test_a_document_equal_to_one_decided_before_is_skipped():
-    numbers: dict = {}
+    numbers = ValueNumbers()
     docs = [{"a": 1, "b": 2}, {"a": 1, "b": 99}, {"a": True, "b": 2}, {"a": 1.0, "b": 2}, {"b": 2}]
     memo = SeenReads([value_keys(document, numbers) for document in docs])
     first = TrackedDocument(docs[0])
@@ -152,7 +152,7 @@ def test_a_document_equal_to_one_decided_before_is_skipped():
 @pytest.mark.parametrize("whole", [list, dict, len, lambda d: d == {}, lambda d: d.items(), lambda d: d.copy(),
                                    lambda d: d.update(x=1), lambda d: d.setdefault("x", 1), lambda d: [*d]])
 def test_a_recording_that_may_have_missed_a_read_skips_nothing(whole):
-    numbers: dict = {}
+    numbers = ValueNumbers()
     memo = SeenReads([value_keys({"a": 1}, numbers), value_keys({"a": 1}, numbers)])
     document = TrackedDocument({"a": 1})
     document["a"]
@@ -252,40 +252,16 @@ def test_a_program_whose_declared_reads_miss_a_key_is_recorded_every_time(memos,
 @given(docs=st.lists(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES) | st.lists(st.integers(0, 2), max_size=2)),
                      min_size=2, max_size=10))
 def test_numbering_in_c_tells_values_apart_as_value_key_does(docs):
-    """`value_keys` with `ValueNumbers` (one pass in C) against the loop over `value_key`: the same values share
-    a number in both, whatever the numbers are — lists (unhashable) included."""
+    """`value_keys` numbers values in C where they hash: two values share a number exactly when their
+    `value_key`s are equal — lists (unhashable) included."""
     from yidi.policy.situation_memo import ValueNumbers
 
-    fast_numbers, slow_numbers = ValueNumbers(), {}
-    fast = [value_keys(document, fast_numbers) for document in docs]
-    slow = [value_keys(document, slow_numbers) for document in docs]
+    numbers = ValueNumbers()
+    keys = [value_keys(document, numbers) for document in docs]
     for a in range(len(docs)):
-        assert fast[a].keys() == slow[a].keys()
+        assert keys[a].keys() == docs[a].keys()
         for b in range(len(docs)):
             for key in KEYS:
-                assert (fast[a][key] == fast[b][key]) == (slow[a][key] == slow[b][key]), (docs[a], docs[b], key)
-
-
-def test_template_sets_made_by_workers_are_those_made_here(tmp_path, monkeypatch):
-    """From nothing, each canonical region's templates are made by a worker of its own and kept; read back,
-    they are the templates this process makes (descriptions, texts, region spots, value keys, documents)."""
-    import yidi.forking
-    from yidi.policy import static_checks
-
-    engine = Engine.load(ROOT / "policies")
-    real = static_checks.insured_region
-    # two template sets needed: one policy stands for an insured region in Xinjiang
-    monkeypatch.setattr(static_checks, "insured_region", lambda c, p: "650100" if c.id == "hubei" else real(c, p))
-    monkeypatch.setattr(static_checks, "_FLAT", {})
-    forked = []
-    real_fork_map = yidi.forking.fork_map
-    monkeypatch.setattr(yidi.forking, "fork_map", lambda f, state, items, *a, **k: forked.append(list(items)) or real_fork_map(f, state, items, *a, **k))
-    static_checks.prepare_templates(engine.policies, list(engine.policies.policies), tmp_path)
-    assert forked == [["130100", "650200"]]
-    for canonical, kept in static_checks._FLAT.items():
-        made = static_checks._decode_templates(canonical)
-        assert len(kept) == len(made)
-        for (desc, kind, text, flat, spots, keys), (desc2, kind2, text2, flat2, spots2, keys2) in zip(kept, made):
-            assert (desc, kind, text, spots) == (desc2, kind2, text2, spots2)
-            assert (keys is None) == (keys2 is None) and (keys is None or dict(keys) == dict(keys2))
-            assert (flat.get() if flat is not None else None) == flat2
+                same = (value_key(docs[a][key]) == value_key(docs[b][key])) if key in docs[a] and key in docs[b] \
+                    else (key in docs[a]) == (key in docs[b])
+                assert (keys[a][key] == keys[b][key]) == same, (docs[a], docs[b], key)

@@ -152,37 +152,28 @@ class ValueNumbers(dict):
         return number
 
 
-def value_keys(document: dict[str, Any], numbers: dict[Any, int]) -> ValueKeys:
+def value_keys(document: dict[str, Any], numbers: ValueNumbers) -> ValueKeys:
     """`ValueKeys` of a flat document, computed once for a situation that may be skipped.
 
-    Values are numbered through `numbers` (value key → number, filled as
-    needed): documents compared with each other must share it. A tuple of small
-    ints hashes and compares far sooner than one of (type, value) pairs. With
-    `ValueNumbers`, a document of hashable values is numbered in one pass of C
-    iterators (a national tree's ~8,000 situation templates, from nothing).
+    Values are numbered by their `value_key` through `numbers`: documents
+    compared with each other must share it. A tuple of small ints hashes and
+    compares far sooner than one of (type, value) pairs. Values of types seen
+    to hash are numbered in one pass of C iterators (a national tree's ~8,000
+    situation templates, from nothing), the others one by one.
     """
-    if type(numbers) is ValueNumbers:
-        values = list(document.values())
-        types = list(map(type, values))
-        tagged = list(zip(types, values))
-        if not _HASHABLE.issuperset(types):     # a list, an unhashable object, or a type not met before
-            for i, kind in enumerate(types):
-                if kind not in _HASHABLE:
-                    tagged[i] = value_key(values[i])
-                    if tagged[i][1] is values[i]:
-                        _HASHABLE.add(kind)     # its values hash: next time they go the quick way
-        try:
-            return ValueKeys(zip(document, map(numbers.__getitem__, tagged)))
-        except TypeError:
-            pass    # a value of a type that hashed before does not (a tuple holding a list): one by one, below
-    keys = ValueKeys()
-    for name, value in document.items():
-        key = value_key(value)
-        number = numbers.get(key)
-        if number is None:
-            number = numbers[key] = len(numbers)
-        keys[name] = number
-    return keys
+    values = list(document.values())
+    types = list(map(type, values))
+    tagged = list(zip(types, values))   # `value_key` of a value that hashes
+    if not _HASHABLE.issuperset(types):     # a list, an unhashable object, or a type not met before
+        for i, kind in enumerate(types):
+            if kind not in _HASHABLE:
+                tagged[i] = value_key(values[i])
+                if tagged[i][1] is values[i]:
+                    _HASHABLE.add(kind)     # its values hash: next time they go the quick way
+    try:
+        return ValueKeys(zip(document, map(numbers.__getitem__, tagged)))
+    except TypeError:   # a value of a type that hashed before does not (a tuple holding a list)
+        return ValueKeys(zip(document, map(numbers.__getitem__, map(value_key, values))))
 
 
 _PROJECTIONS: dict[tuple[int, frozenset[str]], tuple[Sequence[ValueKeys], list[int]]] = {}
