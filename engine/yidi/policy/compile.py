@@ -1,6 +1,7 @@
 """Compile a layered policy into one Python function per document kind.
 
-Passes, in order (`compile_policy`):
+Passes, in order — 1 and 2 in `check_program`, the rest in `generate_program`
+(`policy.tree._compile` runs the second at load or when a policy first decides):
 
   1. check — every rule's `when` and `value` parsed and type-checked against
      the contract's input fields, the parameters and the variables
@@ -149,17 +150,6 @@ class _EveryValue:
     values: tuple
 
 
-def compile_policy(layered: LayeredPolicy, kind: str, problems: list[Diagnostic],
-                   inactive: frozenset[str] = frozenset()) -> Program | None:
-    """Check and compile `layered` for `kind`; append diagnostics, return None on any error.
-
-    `inactive`: policies of the chain whose rules (and variables) are not yet
-    in force for the dates this program serves (their `in_force` is later).
-    """
-    checked = check_program(layered, kind, problems, inactive)
-    return generate_program(checked, problems) if checked is not None else None
-
-
 @dataclass(frozen=True)
 class CheckedProgram:
     """One policy's rules for one kind after the check pass: every problem found, no code written yet.
@@ -179,7 +169,9 @@ class CheckedProgram:
 
 def check_program(layered: LayeredPolicy, kind: str, problems: list[Diagnostic],
                   inactive: frozenset[str] = frozenset()) -> CheckedProgram | None:
-    """The check pass of `compile_policy`: names, types, rule counts and the variables' order; None on any error."""
+    """Check `layered` for `kind`: names, types, rule counts and the variables' order; diagnostics appended to
+    `problems`, None on any error. `inactive`: policies of the chain whose rules (and variables) are not yet in
+    force for the dates this program serves (their `in_force` is later)."""
     outputs = outputs_for(kind)
     variables: dict[str, Type] = {name: o.type for name, o in outputs.items()}
     for var in layered.variables.values():
