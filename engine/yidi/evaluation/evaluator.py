@@ -44,6 +44,20 @@ ROUTE_READS = ("insured.region", "kind")
 """The keys `_version_for` reads of every document to find its policy (with its kind's settlement date)."""
 
 
+class _Route(NamedTuple):
+    """What deciding a document of one kind from one insured region needs (`Evaluator._route`), per parameter
+    version where it varies."""
+
+    programs: tuple
+    starts: tuple            # the versions' first days
+    versions: tuple          # the parameter values of each version
+    explainers: tuple
+    lookup: Any              # the benefit-table lookup
+    how: str                 # how the policy was chosen
+    settled: str             # the input holding the settlement date
+    reads: tuple             # every key deciding it reads, per version (`document_reads`)
+
+
 class RulesMet(NamedTuple):
     """What the static checks read of a decision: the policy that decided, the answer's `trace` with rule ids
     (`trace="ids"`) and whether its flags include floor_conflict (`Explainer.trace_ids`)."""
@@ -62,7 +76,7 @@ class Evaluator:
         self._lookups = {}
         self._explainers: dict[tuple[str, str, int], Explainer] = {}
         # (insured region, kind) → what deciding it needs; an idempotent memo, safe to share between threads
-        self._routes: dict[tuple[str, str], tuple] = {}
+        self._routes: dict[tuple[str, str], _Route] = {}
         for kind in KINDS:  # every program reads the contract's inputs: no policy needs loading for this
             self._flatten[kind] = _flattener(input_types(kind))
         self._table = Builder(self._every_explainer, policies.revision)
@@ -135,21 +149,21 @@ class Evaluator:
             raise _runtime_error(program, exc) from exc
         return values, explainers[version], how
 
-    def _version_for(self, d: dict[str, Any]) -> tuple[tuple, Any, int]:
+    def _version_for(self, d: dict[str, Any]) -> tuple[_Route, Any, int]:
         """The route of `d` (`_route`), its settlement date and the parameter version in force then: every key of
         `d` read before its program runs (`ROUTE_READS`)."""
         key = (d["insured.region"], d["kind"])
         route = self._routes.get(key)
         if route is None:
             route = self._routes[key] = self._route(*key)
-        on = d[route[6]]
-        return route, on, bisect.bisect_right(route[1], on) - 1
+        on = d[route.settled]
+        return route, on, bisect.bisect_right(route.starts, on) - 1
 
     def document_reads(self, d: dict[str, Any]) -> frozenset[str]:
         """Every key of the flat document `d` that deciding it can read (routing, then its program's own),
         without deciding it: what the static checks compare situations by (`situation_memo`)."""
         route, _, version = self._version_for(d)
-        return route[7][version]
+        return route.reads[version]
 
     def rules_met(self, raw: Any) -> tuple[RulesMet, frozenset[str]]:
         """For the static checks: what the answer says of its rules (`RulesMet`: the answer itself is not built)
@@ -190,14 +204,14 @@ class Evaluator:
             found = self._lookups[compiled.id] = compiled.benefits.function()
         return found
 
-    def _route(self, region: str, kind: str) -> tuple:
+    def _route(self, region: str, kind: str) -> _Route:
         """Everything a document of `kind` from `region` needs, looked up once per (region, kind)."""
         compiled, how = self.policies.for_region(region)
         versions = compiled.versions
         explainers = tuple(self._explainer(compiled, kind, v) for v in range(len(versions.starts)))
         reads = tuple(frozenset((*ROUTE_READS, SETTLEMENT_DATE[kind], *program.document_reads)) for program in compiled.by_version[kind])
-        return (compiled.by_version[kind], versions.starts, versions.values, explainers, self._lookup(compiled), how,
-                SETTLEMENT_DATE[kind], reads)
+        return _Route(compiled.by_version[kind], versions.starts, versions.values, explainers, self._lookup(compiled), how,
+                      SETTLEMENT_DATE[kind], reads)
 
 
 def _runtime_error(program, exc: Exception) -> EvaluationError:
