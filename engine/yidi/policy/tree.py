@@ -359,7 +359,8 @@ class _Reuse:
     def parse_missing(self, files: list[pathlib.Path], names: DisplayNames) -> None:
         """Parse on every core the policy files the cache does not hold, each worker keeping what it parsed and
         sending it back (a file with a problem is not kept: the build reads it again and reports it)."""
-        missing = [(path, names(path)) for path in files if not self.cache.holds(self.directory, self.key("f-", [names(path)]))]
+        named = [(path, names(path)) for path in files]
+        missing = [(path, display) for path, display in named if not self.cache.holds(self.directory, self.key("f-", [display]))]
         if len(missing) >= _COMPILE_IN_WORKERS_FROM:
             from ..forking import fork_map
 
