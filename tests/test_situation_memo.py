@@ -150,7 +150,10 @@ def test_a_document_equal_to_one_decided_before_is_skipped():
 
 
 @pytest.mark.parametrize("whole", [list, dict, len, lambda d: d == {}, lambda d: d.items(), lambda d: d.copy(),
-                                   lambda d: d.update(x=1), lambda d: d.setdefault("x", 1), lambda d: [*d]])
+                                   lambda d: d.update(x=1), lambda d: d.setdefault("x", 1), lambda d: [*d],
+                                   lambda d: d != {}, lambda d: list(reversed(d)), lambda d: d | {}, lambda d: {} | d,
+                                   lambda d: d.popitem(), lambda d: d.clear(), bool, lambda d: d.values(), lambda d: d.keys(),
+                                   lambda d: d.pop("a"), lambda d: d.__setitem__("b", 2), lambda d: d.__delitem__("a")])
 def test_a_recording_that_may_have_missed_a_read_skips_nothing(whole):
     numbers = ValueNumbers()
     memo = SeenReads([value_keys({"a": 1}, numbers), value_keys({"a": 1}, numbers)])

@@ -33,9 +33,6 @@ from itertools import compress, count
 from operator import itemgetter, not_
 from typing import Any
 
-_MISSING = object()     # the value of an input the document does not have
-
-
 class TrackedDocument(dict):
     """A flat document that notes, in order, every key read from it."""
 
@@ -58,63 +55,33 @@ class TrackedDocument(dict):
         self.reads[key] = None
         return dict.__contains__(self, key)
 
-    # Whatever reads the document as a whole could depend on any key: the recording no longer says what was read.
     def _whole(self):
         self.complete = False
 
-    def __iter__(self):
-        self._whole()
-        return dict.__iter__(self)
-
-    def keys(self):
-        self._whole()
-        return dict.keys(self)
-
-    def values(self):
-        self._whole()
-        return dict.values(self)
-
-    def items(self):
-        self._whole()
-        return dict.items(self)
-
-    def copy(self):
-        self._whole()
-        return dict(dict.items(self))
-
-    def __len__(self):
-        self._whole()
-        return dict.__len__(self)
-
-    def __eq__(self, other):
-        self._whole()
-        return dict.__eq__(self, other)
-
     __hash__ = None  # type: ignore[assignment]
-
-    def __setitem__(self, key, value):
-        self._whole()
-        dict.__setitem__(self, key, value)
-
-    def __delitem__(self, key):
-        self._whole()
-        dict.__delitem__(self, key)
-
-    def setdefault(self, key, default=None):
-        self._whole()
-        return dict.setdefault(self, key, default)
-
-    def pop(self, key, *default):
-        self._whole()
-        return dict.pop(self, key, *default)
-
-    def update(self, *args, **kwargs):
-        self._whole()
-        dict.update(self, *args, **kwargs)
 
     def __reduce__(self):
         self._whole()
         return (dict, (dict(dict.items(self)),))
+
+
+def _reading_the_whole(name: str):
+    """`dict.<name>`, which reads (or changes) the document as a whole: what it returns could depend on any key,
+    so the recording no longer says what was read."""
+    method = getattr(dict, name)
+
+    def whole(self, *args, **kwargs):
+        self._whole()
+        return method(self, *args, **kwargs)
+
+    whole.__name__ = whole.__qualname__ = name
+    return whole
+
+
+for _name in ("__iter__", "__reversed__", "__len__", "__eq__", "__ne__", "__or__", "__ior__", "keys", "values", "items",
+              "copy", "__setitem__", "__delitem__", "setdefault", "pop", "popitem", "clear", "update"):
+    setattr(TrackedDocument, _name, _reading_the_whole(_name))
+del _name
 
 
 def value_key(value: Any) -> Any:
